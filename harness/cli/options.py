@@ -1,0 +1,79 @@
+"""Options shared by `harness run` and `harness diff`, and the consoles they print to."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+from rich.console import Console
+
+from harness.manager import PluginOptions
+
+
+def plugin_option(func: Callable) -> Callable:
+    return click.option(
+        "-p", "plugins", multiple=True, metavar="PLUGIN",
+        help="Load a plugin module or file (path/to/file.py); -p no:NAME blocks one. Repeatable.",
+    )(func)
+
+
+def run_options(func: Callable) -> Callable:
+    """Scenario, profile, seed, stages, knobs, output, formats, cache, device: shared by run and diff."""
+    options = [
+        click.option("--stage", default="all", show_default=True, help="A stage, a comma list, a range group..stitch, or all."),
+        click.option("--scenario", default=None, help="Scenario name (default: the pipeline's first, gs2_ideal for the reference pipelines)."),
+        click.option("--profile", default="smoke", show_default=True, help="Counts profile: smoke, stable or full."),
+        click.option("--seed", default=42, show_default=True, type=int, help="The one run seed every stream derives from."),
+        click.option("--set", "assignments", multiple=True, metavar="[a.|b.]KNOB=VALUE", help="Set a knob (on side a or b in a diff). Repeatable."),
+        click.option("--out", type=click.Path(file_okay=False), default=None, help="Run folder (default runs/<UTC time>-<pipelines>)."),
+        click.option("--format", "formats", default="console", show_default=True, help="Comma list of report formats (see `harness list reporters`)."),
+        click.option("--no-cache", is_flag=True, help="Recompute every stage (results still refresh the cache)."),
+        click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Stage cache folder (default $HARNESS_CACHE_DIR or ~/.cache/ptycho-harness)."),
+        click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "gpu"]), help="Where TensorFlow stages run."),
+        click.option("--threads", default="2,2", show_default=True, help="TensorFlow intra-op,inter-op thread counts."),
+        plugin_option,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def parse_threads(text: str) -> tuple[int, int]:
+    try:
+        intra, inter = (int(part) for part in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected two integers like 2,2, got {text!r}", param_hint="--threads") from None
+    if intra < 1 or inter < 1:
+        raise click.BadParameter("thread counts must be at least 1", param_hint="--threads")
+    return intra, inter
+
+
+def plugin_options(values: tuple[str, ...]) -> PluginOptions:
+    return PluginOptions.from_cli(values)
+
+
+def formats(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def consoles() -> tuple[Console, Console]:
+    """Reports go to standard output; progress and warnings to standard error."""
+    return Console(), Console(stderr=True)
+
+
+def common_invocation_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The Invocation fields that run and diff take the same way from their options."""
+    from pathlib import Path
+
+    return {
+        "scenario": kwargs["scenario"],
+        "profile": kwargs["profile"],
+        "seed": kwargs["seed"],
+        "stage": kwargs["stage"],
+        "out": Path(kwargs["out"]) if kwargs["out"] else None,
+        "formats": formats(kwargs["formats"]),
+        "use_cache": not kwargs["no_cache"],
+        "cache_dir": Path(kwargs["cache_dir"]) if kwargs["cache_dir"] else None,
+        "device": kwargs["device"],
+        "threads": parse_threads(kwargs["threads"]),
+        "plugins": plugin_options(kwargs["plugins"]),
+    }

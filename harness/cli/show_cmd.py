@@ -1,0 +1,64 @@
+"""`harness show RUN_DIR`: render a stored run again without recomputing anything."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from harness.cli.options import consoles, formats as parse_formats, plugin_option, plugin_options
+from harness.errors import UsageError
+from harness.manager import build_registry
+from harness.session import render
+from harness.stages import stage_index
+
+
+@click.command("show")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--stage", default=None, help="Also list every comparison and finding of this stage.")
+@click.option("--format", "formats", default="console", show_default=True, help="Comma list of report formats.")
+@plugin_option
+@click.pass_context
+def command(ctx: click.Context, run_dir: str, stage: str | None, formats: str, plugins: tuple[str, ...]) -> None:
+    """Re-render the report stored in RUN_DIR (its report.json); exits with the run's exit code."""
+    path = Path(run_dir) / "report.json"
+    try:
+        report = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"{run_dir!r} holds no report.json; is it a run folder written by harness run or diff?") from None
+    except ValueError as exc:
+        raise UsageError(f"{path} is not valid JSON: {exc}") from None
+    registry = build_registry(plugin_options(plugins))
+    chosen = parse_formats(formats)
+    unknown = [name for name in chosen if name not in registry.reporters]
+    if unknown:
+        raise UsageError(f"unknown format {unknown[0]!r}; valid formats: {', '.join(registry.reporters)}")
+    console, _ = consoles()
+    render(report, Path(run_dir), chosen, registry, console)
+    if stage is not None:
+        stage_index(stage)
+        entry = next((e for e in report["stages"] if e["stage"] == stage), None)
+        if entry is None:
+            raise UsageError(f"stage {stage!r} is not in this run; stages: {', '.join(e['stage'] for e in report['stages'])}")
+        console.print(stage_details(entry))
+    ctx.exit(report["exit_code"])
+
+
+def stage_details(entry: dict) -> Table:
+    """Every comparison and finding of one stage."""
+    table = Table(title=f"stage {entry['stage']}: {entry['verdict']}")
+    table.add_column("what")
+    table.add_column("status")
+    table.add_column("details", overflow="fold")
+    for comparison in entry["comparisons"]:
+        table.add_row(comparison["artifact"], comparison["status"], comparison["reason"] or comparison["summary"])
+    for side, names in entry.get("only", {}).items():
+        for name in names:
+            table.add_row(name, f"only {side.upper()}", "")
+    for finding in entry["findings"]:
+        label = f" [{finding['known_break']}]" if finding.get("known_break") else ""
+        table.add_row(f"{finding['check']} ({finding['side']})", finding["status"],
+                      f"measured {finding['measured']}, expected {finding['expected']}, tolerance {finding['tolerance']}: "
+                      f"{finding['explanation']}{label}")
+    return table

@@ -1,0 +1,121 @@
+"""One `harness run` or `harness diff` end to end: validate, run the sides, diff, write, report.
+
+Everything the user typed is validated before anything is written, so a bad name exits 2 and
+leaves no half-made run folder behind.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from harness.device import check_device_choice, gpu_available
+from harness.diff import build_report
+from harness.errors import DeviceError, UsageError
+from harness.knobs import check_choice, effective_knobs
+from harness.manager import PluginOptions, Registry
+from harness.progress import make_progress
+from harness.runner import run_jobs
+from harness.stages import parse_stage_selection, stages_to_run
+from harness.store import atomic_write_json, default_cache_dir
+from harness.worker import SideJob
+
+DEFAULT_FORMATS = ("console",)
+
+
+@dataclass
+class Invocation:
+    """What the user asked for, before validation."""
+
+    sides: dict[str, str]
+    scenario: str | None = None
+    profile: str = "smoke"
+    seed: int = 42
+    stage: str = "all"
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    out: Path | None = None
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    jobs: int = 2
+    use_cache: bool = True
+    cache_dir: Path | None = None
+    device: str = "auto"
+    threads: tuple[int, int] = (2, 2)
+    plugins: PluginOptions = PluginOptions()
+
+
+def default_run_dir(sides: dict[str, str]) -> Path:
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return Path("runs") / f"{stamp}-{'-vs-'.join(sides.values())}"
+
+
+def validate(inv: Invocation, registry: Registry) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Resolve names and knobs for every side; raise UsageError naming the bad value and the valid ones."""
+    pipelines = {side: registry.pipeline(name) for side, name in inv.sides.items()}
+    first = next(iter(pipelines.values()))
+    scenario = inv.scenario or first.default_scenario
+    for side, spec in pipelines.items():
+        check_choice("scenario", scenario, spec.scenarios, spec.name)
+        check_choice("profile", inv.profile, spec.profiles, spec.name)
+    selection = parse_stage_selection(inv.stage)
+    knobs = {side: effective_knobs(spec, inv.overrides.get(side, {})) for side, spec in pipelines.items()}
+    check_device_choice(inv.device)
+    unknown = [name for name in inv.formats if name not in registry.reporters]
+    if unknown:
+        raise UsageError(f"unknown format {unknown[0]!r}; valid formats: {', '.join(registry.reporters)}")
+    if inv.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {inv.jobs}")
+    settings = {
+        "scenario": scenario,
+        "profile": inv.profile,
+        "seed": inv.seed,
+        "stage": inv.stage,
+        "stages_reported": list(selection),
+        "stages_run": list(stages_to_run(selection)),
+        "device": inv.device,
+        "threads": list(inv.threads),
+        "jobs": inv.jobs,
+        "cache": inv.use_cache,
+        "plugins": {"extra": list(inv.plugins.extra), "blocked": list(inv.plugins.blocked)},
+        "command": sys.argv[:],
+        "cwd": os.getcwd(),
+    }
+    return settings, knobs
+
+
+def execute(inv: Invocation, registry: Registry, console: Console, progress_console: Console) -> tuple[dict[str, Any], int]:
+    """Run every side, build and store the report, render the chosen formats; return (report, exit code)."""
+    settings, knobs = validate(inv, registry)
+    if inv.device == "gpu" and not gpu_available():
+        raise DeviceError("--device gpu was requested but TensorFlow sees no GPU on this machine; use --device auto or cpu")
+    run_dir = Path(inv.out) if inv.out else default_run_dir(inv.sides)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    settings["run_dir"] = str(run_dir)
+    atomic_write_json(run_dir / "manifest.json", {"settings": settings, "sides": inv.sides, "knobs": knobs})
+    cache_dir = str(inv.cache_dir or default_cache_dir())
+    jobs = [
+        SideJob(side=side, pipeline=name, scenario=settings["scenario"], profile=inv.profile, run_seed=inv.seed,
+                stages=tuple(settings["stages_run"]), run_dir=str(run_dir), knob_overrides=dict(inv.overrides.get(side, {})),
+                device=inv.device, threads=inv.threads, plugins=inv.plugins, cache_dir=cache_dir, use_cache=inv.use_cache)
+        for side, name in inv.sides.items()
+    ]
+    with make_progress(progress_console, inv.sides, tuple(settings["stages_run"])) as progress:
+        outcomes = run_jobs(jobs, inv.jobs, progress)
+    report = build_report(registry, outcomes, settings, knobs)
+    atomic_write_json(run_dir / "report.json", report)
+    render(report, run_dir, inv.formats, registry, console)
+    return report, report["exit_code"]
+
+
+def render(report: dict[str, Any], run_dir: Path, formats: tuple[str, ...], registry: Registry, console: Console) -> None:
+    """Render each chosen format; a failing reporter is reported and the others still run."""
+    for name in formats:
+        reporter = registry.reporters[name].record
+        try:
+            reporter.func(report, run_dir, console)
+        except Exception as exc:  # one broken reporter must not hide the others
+            console.print(f"[red]reporter {name!r} failed: {type(exc).__name__}: {exc}[/]")

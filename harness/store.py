@@ -1,0 +1,291 @@
+"""Artifact store: per side and stage an `.npz` of arrays plus a `.json` record; a content-keyed cache.
+
+Writes are atomic (temporary name, then rename); loads never unpickle; every file's checksum is
+recorded, so a truncated or corrupt artifact is detected and recomputed, never trusted.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from harness.errors import StageContractError
+from harness.records import PipelineSpec
+from harness.summary import array_record
+
+STORE_SCHEMA = 1
+"""Bumped whenever the on-disk layout or key recipe changes, so old cache entries are never reused."""
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write bytes under a temporary name in the same folder, then rename over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_json(path: Path, payload: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(payload, indent=1, default=to_jsonable, allow_nan=True) + "\n").encode())
+
+
+def to_jsonable(value: Any) -> Any:
+    """numpy scalars and arrays inside JSON values become plain Python values."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def array_sha256(array: np.ndarray) -> str:
+    """Content hash of an array: dtype, shape and C-order bytes (independent of the file format)."""
+    array = np.ascontiguousarray(array)
+    digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def value_sha256(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=to_jsonable).encode()).hexdigest()
+
+
+def code_hash(pipeline: PipelineSpec) -> str:
+    """Hash of the pipeline's code: every .py file of the top-level packages its stages live in.
+
+    A stage defined in a single-file module (a `-p file.py` plugin) contributes that file only.
+    """
+    files: set[Path] = set()
+    for stage in pipeline.stages:
+        module = sys.modules.get(stage.func.__module__)
+        source = Path(getattr(module, "__file__", "") or "")
+        if not source.is_file():
+            continue
+        package = (getattr(module, "__package__", "") or "").split(".")[0]
+        if package:
+            root = source.parent
+            for _ in range(stage.func.__module__.count(".")):
+                root = root.parent
+            files.update((root / package).rglob("*.py"))
+        else:
+            files.add(source)
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(str(path.name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def stage_key(
+    *,
+    pipeline: str,
+    code: str,
+    scenario: str,
+    profile: str,
+    run_seed: int,
+    stage: str,
+    knobs: Mapping[str, Any],
+    upstream: Mapping[str, str],
+) -> str:
+    """Cache key of one stage: everything that can change its outputs, and nothing else."""
+    recipe = {
+        "schema": STORE_SCHEMA,
+        "pipeline": pipeline,
+        "code": code,
+        "scenario": scenario,
+        "profile": profile,
+        "run_seed": run_seed,
+        "stage": stage,
+        "knobs": dict(sorted(knobs.items())),
+        "upstream": dict(sorted(upstream.items())),
+    }
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True, default=to_jsonable).encode()).hexdigest()
+
+
+def capture_outputs(stage: str, declared: Iterable[str], outputs: Any) -> dict[str, Any]:
+    """Check outputs against the declared names and capture them by value (copies, no tensors)."""
+    if not isinstance(outputs, Mapping):
+        raise StageContractError(f"stage {stage!r} returned {type(outputs).__name__}, expected a mapping of outputs")
+    declared = tuple(declared)
+    missing = [name for name in declared if name not in outputs]
+    extra = [name for name in outputs if name not in declared]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing outputs {missing}")
+        if extra:
+            parts.append(f"undeclared outputs {extra}")
+        raise StageContractError(f"stage {stage!r}: {'; '.join(parts)} (declared: {list(declared)})")
+    return {name: _capture(stage, name, outputs[name]) for name in declared}
+
+
+def _capture(stage: str, name: str, value: Any) -> Any:
+    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+        value = value.numpy()
+    if isinstance(value, np.generic):
+        return np.array(value)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "O":
+            raise StageContractError(f"stage {stage!r}: output {name!r} is an object array; store numbers or strings")
+        return np.array(value, copy=True)
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, np.ndarray) for v in value):
+        return [np.array(v, copy=True) for v in value]
+    try:
+        json.dumps(value, default=to_jsonable, allow_nan=True)
+    except TypeError as exc:
+        raise StageContractError(f"stage {stage!r}: output {name!r} cannot be stored: {exc}") from None
+    return json.loads(json.dumps(value, default=to_jsonable, allow_nan=True))
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for module in ("numpy", "scipy", "tensorflow", "keras"):
+        if module in sys.modules:
+            versions[module] = getattr(sys.modules[module], "__version__", "unknown")
+    return versions
+
+
+class StageFiles:
+    """The two files of one stage in one folder: `<stage>.npz` and `<stage>.json`."""
+
+    def __init__(self, folder: Path, stage: str):
+        self.folder = Path(folder)
+        self.stage = stage
+        self.npz = self.folder / f"{stage}.npz"
+        self.json = self.folder / f"{stage}.json"
+
+    def read_record(self) -> dict[str, Any] | None:
+        """The stage's JSON record, or None when missing or unreadable."""
+        try:
+            return json.loads(self.json.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def is_intact(self, record: Mapping[str, Any]) -> bool:
+        """Whether the npz still has the checksum recorded when it was written."""
+        expected = record.get("npz_sha256")
+        if expected is None:
+            return not self.npz.exists()
+        return self.npz.is_file() and file_sha256(self.npz) == expected
+
+    def write(self, outputs: Mapping[str, Any], meta: Mapping[str, Any]) -> dict[str, Any]:
+        """Persist captured outputs atomically; the JSON is written last, so it marks completeness."""
+        arrays: dict[str, np.ndarray] = {}
+        artifacts: dict[str, Any] = {}
+        for name, value in outputs.items():
+            if isinstance(value, np.ndarray):
+                arrays[name] = value
+                artifacts[name] = {"kind": "array", "sha256": array_sha256(value), **array_record(value)}
+            elif isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
+                for index, item in enumerate(value):
+                    arrays[f"{name}#{index}"] = item
+                digest = hashlib.sha256("".join(array_sha256(v) for v in value).encode()).hexdigest()
+                artifacts[name] = {"kind": "arrays", "count": len(value), "sha256": digest,
+                                   "shapes": [list(v.shape) for v in value]}
+            else:
+                artifacts[name] = {"kind": "value", "value": value, "sha256": value_sha256(value)}
+        record = dict(meta)
+        record.update(schema=STORE_SCHEMA, stage=self.stage, artifacts=artifacts, versions=_library_versions())
+        if arrays:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.npz.with_name(f".{self.npz.name}.tmp-{os.getpid()}")
+            try:
+                with open(tmp, "wb") as handle:
+                    np.savez(handle, **arrays)
+                os.replace(tmp, self.npz)
+            finally:
+                tmp.unlink(missing_ok=True)
+            record["npz_sha256"] = file_sha256(self.npz)
+        else:
+            self.npz.unlink(missing_ok=True)
+            record["npz_sha256"] = None
+        atomic_write_json(self.json, record)
+        return record
+
+    def write_failure(self, meta: Mapping[str, Any]) -> None:
+        """Record an error or skip for the report; no arrays are kept."""
+        self.npz.unlink(missing_ok=True)
+        atomic_write_json(self.json, {**meta, "schema": STORE_SCHEMA, "stage": self.stage})
+
+    def load(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Load every artifact of the stage (never unpickling)."""
+        artifacts = record.get("artifacts", {})
+        arrays: dict[str, np.ndarray] = {}
+        if record.get("npz_sha256"):
+            with np.load(self.npz, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
+        out: dict[str, Any] = {}
+        for name, info in artifacts.items():
+            if info["kind"] == "array":
+                out[name] = arrays[name]
+            elif info["kind"] == "arrays":
+                out[name] = [arrays[f"{name}#{i}"] for i in range(info["count"])]
+            else:
+                out[name] = info["value"]
+        return out
+
+    def link_from(self, other: "StageFiles") -> None:
+        """Make this folder's files copies of another's (hard links when possible), atomically."""
+        for source, target in ((other.npz, self.npz), (other.json, self.json)):
+            if not source.exists():
+                target.unlink(missing_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+            tmp.unlink(missing_ok=True)
+            try:
+                os.link(source, tmp)
+            except OSError:
+                shutil.copy2(source, tmp)
+            os.replace(tmp, target)
+
+
+class StageCache:
+    """Cache entries by stage key under one folder: `<root>/<key[:2]>/<key>/<stage>.{npz,json}`."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def files(self, key: str, stage: str) -> StageFiles:
+        return StageFiles(self.root / key[:2] / key, stage)
+
+    def lookup(self, key: str, stage: str) -> tuple[StageFiles, dict[str, Any]] | None:
+        """The entry's files and record when one was completed for this key; integrity is checked by the caller."""
+        files = self.files(key, stage)
+        record = files.read_record()
+        if record is None or record.get("key") != key or record.get("status") != "ok":
+            return None
+        return files, record
+
+
+def default_cache_dir() -> Path:
+    """HARNESS_CACHE_DIR, else ~/.cache/ptycho-harness."""
+    env = os.environ.get("HARNESS_CACHE_DIR")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ptycho-harness"

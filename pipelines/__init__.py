@@ -1,0 +1,1 @@
+"""The two reference pipelines the harness diffs, and the pure physics they share."""

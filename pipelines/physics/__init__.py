@@ -1,0 +1,1 @@
+"""Pure, explicit-argument physics shared by both pipelines: one implementation of each convention."""

@@ -1,0 +1,1 @@
+"""Optional plugins shipped with the harness: checks, hypotheses and reporters."""

@@ -1,0 +1,1 @@
+"""Report renderers, each registered through `harness_register_reporters`."""
