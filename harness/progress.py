@@ -28,20 +28,20 @@ class PlainProgress:
         side = event.get("side", "")
         kind = event["type"]
         if kind == "start":
-            self.console.print(f"[{side}] {event['pipeline']}: started", highlight=False, markup=False)
+            self.console.print(f"[{side}] {event['pipeline']}: started", highlight=False, markup=False, soft_wrap=True)
         elif kind == "stage" and event["status"] != "running":
             extra = f" in {event['seconds']:.2f}s" if "seconds" in event else ""
             reason = f": {event.get('error') or event.get('reason')}" if event["status"] in ("error", "skipped") else ""
-            self.console.print(f"[{side}] {event['stage']}: {event['status']}{extra}{reason}", highlight=False, markup=False)
+            self.console.print(f"[{side}] {event['stage']}: {event['status']}{extra}{reason}", highlight=False, markup=False, soft_wrap=True)
         elif kind == "progress":
             now = time.monotonic()
             if now - self._last_progress.get(side, 0.0) >= 1.0 or _is_final(event):
                 self._last_progress[side] = now
-                self.console.print(f"[{side}] {event['stage']}: {_fields(event)}", highlight=False, markup=False)
+                self.console.print(f"[{side}] {event['stage']}: {_fields(event)}", highlight=False, markup=False, soft_wrap=True)
         elif kind in ("log",):
-            self.console.print(f"[{side}] {event['level'].lower()}: {event['message']}", highlight=False, markup=False)
+            self.console.print(f"[{side}] {event['level'].lower()}: {event['message']}", highlight=False, markup=False, soft_wrap=True)
         elif kind == "fatal":
-            self.console.print(f"[{side}] failed: {event['error']}", highlight=False, markup=False)
+            self.console.print(f"[{side}] failed: {event['error']}", highlight=False, markup=False, soft_wrap=True)
 
 
 class LiveProgress:
@@ -76,7 +76,7 @@ class LiveProgress:
         elif kind == "progress":
             row["fields"] = _fields(event)
         elif kind == "log" and event["level"] in ("WARNING", "ERROR"):
-            self.console.print(f"[{side}] {event['message']}", highlight=False, markup=False)
+            self.console.print(f"[{side}] {event['message']}", highlight=False, markup=False, soft_wrap=True)
         elif kind == "fatal":
             row["status"], row["fields"] = "error", event["error"]
         elif kind == "exit" and row["status"] not in ("error",):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from harness.device import check_device_choice, gpu_available
 from harness.diff import build_report
@@ -118,4 +119,4 @@ def render(report: dict[str, Any], run_dir: Path, formats: tuple[str, ...], regi
         try:
             reporter.func(report, run_dir, console)
         except Exception as exc:  # one broken reporter must not hide the others
-            console.print(f"[red]reporter {name!r} failed: {type(exc).__name__}: {exc}[/]")
+            console.print(Text(f"reporter {name!r} failed: {type(exc).__name__}: {exc}", style="red"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from harness.cli.options import consoles, plugin_option, plugin_options
 from harness.manager import Registry, build_registry
@@ -21,7 +22,7 @@ def command(what: str, fmt: str, plugins: tuple[str, ...]) -> None:
     header, rows = ROWS[what](registry)
     console, errors = consoles()
     for warning in registry.loaded.warnings:
-        errors.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        errors.print(Text(f"warning: {warning}", style="yellow"))
     if fmt == "markdown":
         console.file.write(markdown_table(header, rows))
         return
@@ -29,7 +30,7 @@ def command(what: str, fmt: str, plugins: tuple[str, ...]) -> None:
     for column in header:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(str(cell)) for cell in row))
     console.print(table)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from harness.cli.options import consoles, formats as parse_formats, plugin_option, plugin_options
 from harness.errors import UsageError
@@ -52,13 +53,13 @@ def stage_details(entry: dict) -> Table:
     table.add_column("status")
     table.add_column("details", overflow="fold")
     for comparison in entry["comparisons"]:
-        table.add_row(comparison["artifact"], comparison["status"], comparison["reason"] or comparison["summary"])
+        table.add_row(Text(comparison["artifact"]), comparison["status"], Text(comparison["reason"] or comparison["summary"]))
     for side, names in entry.get("only", {}).items():
         for name in names:
             table.add_row(name, f"only {side.upper()}", "")
     for finding in entry["findings"]:
         label = f" [{finding['known_break']}]" if finding.get("known_break") else ""
-        table.add_row(f"{finding['check']} ({finding['side']})", finding["status"],
-                      f"measured {finding['measured']}, expected {finding['expected']}, tolerance {finding['tolerance']}: "
-                      f"{finding['explanation']}{label}")
+        table.add_row(Text(f"{finding['check']} ({finding['side']})"), finding["status"],
+                      Text(f"measured {finding['measured']}, expected {finding['expected']}, tolerance {finding['tolerance']}: "
+                      f"{finding['explanation']}{label}"))
     return table

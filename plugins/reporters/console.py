@@ -64,7 +64,7 @@ def stage_table(report: dict[str, Any]) -> Table:
             Text(marker + entry["stage"], style="bold" if marker else ""),
             *[side_cell(entry["sides"][side]) for side in sides],
             Text(label, style=VERDICT_STYLE.get(verdict, "")),
-            finding_text(entry),
+            Text(finding_text(entry)),
             style=style,
         )
     return table
@@ -73,14 +73,14 @@ def stage_table(report: dict[str, Any]) -> Table:
 def render_console(report: dict[str, Any], run_dir: Path, console: Console) -> None:
     """Print the stage table, any stage errors with their last traceback line, and the summary."""
     for warning in report.get("warnings", []):
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(Text(f"warning: {warning}", style="yellow"))
     console.print(stage_table(report))
     for side, info in report["sides"].items():
         if info.get("fatal"):
-            console.print(f"[red]side {side.upper()} failed before running stages:[/] {info['fatal']['error']}", highlight=False)
+            console.print(Text(f"side {side.upper()} failed before running stages: {info['fatal']['error']}", style="red"))
     code = report["exit_code"]
     style = "green" if code == 0 else ("yellow" if code == 1 else "red")
-    console.print(f"[{style}]{report['summary']}[/]  (exit {code}; report in {run_dir})", highlight=False)
+    console.print(Text(f"{report['summary']}  (exit {code}; report in {run_dir})", style=style))
 
 
 @hookimpl

@@ -1,0 +1,64 @@
+"""pytest plugin for plugin authors (entry point `pytest11`): a fresh manager, one-test plugins, the CLI.
+
+Fixtures:
+- `harness_manager`: a freshly loaded plugin manager (built-ins only, no entry points).
+- `register_plugin`: `register_plugin(obj, name=None)` adds a plugin to every manager the harness
+  builds in this test's process (checks, reporters, comparators, hypotheses act there; pipelines
+  run in worker processes, so give those to the CLI as `-p module` or `-p file.py`).
+- `harness_cli`: `harness_cli("diff", "--a", ...)` runs the CLI in-process with a private cache
+  and working folder and returns click's Result (exit_code, stdout, stderr).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from harness import manager
+
+
+@pytest.fixture
+def harness_manager() -> manager.LoadedPlugins:
+    """A fresh plugin manager with the built-in plugins and nothing auto-loaded."""
+    return manager.load_plugins(manager.PluginOptions(autoload=False))
+
+
+@pytest.fixture
+def register_plugin(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Register a plugin object for the duration of one test."""
+    registered: list[tuple[Any, str]] = []
+    original = manager.load_plugins
+
+    def load_with_registered(options: manager.PluginOptions = manager.PluginOptions()) -> manager.LoadedPlugins:
+        loaded = original(options)
+        for plugin, name in registered:
+            if not loaded.pm.is_blocked(name):
+                loaded.pm.register(plugin, name=name)
+                loaded.sources[name] = "registered by test"
+        return loaded
+
+    monkeypatch.setattr(manager, "load_plugins", load_with_registered)
+
+    def register(plugin: Any, name: str | None = None) -> None:
+        registered.append((plugin, name or getattr(plugin, "__name__", f"test-plugin-{len(registered)}")))
+
+    return register
+
+
+@pytest.fixture
+def harness_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """Run `harness ...` in-process, in a private folder with a private stage cache."""
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HARNESS_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Any:
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke

@@ -1,0 +1,76 @@
+"""Artifact store: atomic writes, checksums, value capture and the stage key recipe."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from harness.errors import StageContractError
+from harness.store import StageFiles, array_sha256, capture_outputs, stage_key
+
+
+def test_stage_files_round_trip_every_value_kind(tmp_path):
+    files = StageFiles(tmp_path, "scale")
+    outputs = capture_outputs("scale", ("s", "arr", "cfg", "text", "weights"), {
+        "s": np.float32(988.2117919921875),
+        "arr": np.arange(6, dtype=np.complex64).reshape(2, 3),
+        "cfg": {"N": 64, "gains": [0.5, np.float64(0.25)]},
+        "text": "ideal",
+        "weights": [np.ones((2, 2), np.float32), np.zeros(3, np.float32)],
+    })
+    record = files.write(outputs, {"status": "ok", "key": "k"})
+    assert files.is_intact(record)
+    loaded = files.load(files.read_record())
+    assert loaded["s"].dtype == np.float32 and loaded["s"] == np.float32(988.2117919921875)
+    np.testing.assert_array_equal(loaded["arr"], outputs["arr"])
+    assert loaded["cfg"] == {"N": 64, "gains": [0.5, 0.25]}
+    assert loaded["text"] == "ideal"
+    assert [w.shape for w in loaded["weights"]] == [(2, 2), (3,)]
+    assert record["artifacts"]["arr"]["sha256"] == array_sha256(outputs["arr"])
+    assert record["artifacts"]["arr"]["abs"]["max"] == 5.0
+    assert not list(tmp_path.glob(".*tmp*")), "no temporary files may be left behind"
+
+
+def test_truncated_npz_fails_its_checksum(tmp_path):
+    files = StageFiles(tmp_path, "probe")
+    record = files.write(capture_outputs("probe", ("p",), {"p": np.ones(1000)}), {"status": "ok"})
+    data = files.npz.read_bytes()
+    files.npz.write_bytes(data[: len(data) // 2])
+    assert not files.is_intact(record)
+
+
+def test_outputs_must_match_the_declared_names():
+    with pytest.raises(StageContractError, match=r"stage 'probe': missing outputs \['probe_mask'\]"):
+        capture_outputs("probe", ("probe", "probe_mask"), {"probe": np.ones(2)})
+    with pytest.raises(StageContractError, match=r"undeclared outputs \['extra'\]"):
+        capture_outputs("probe", ("probe",), {"probe": np.ones(2), "extra": 1})
+    with pytest.raises(StageContractError, match="expected a mapping"):
+        capture_outputs("probe", ("probe",), [1, 2])
+    with pytest.raises(StageContractError, match="cannot be stored"):
+        capture_outputs("probe", ("probe",), {"probe": object()})
+
+
+def test_captured_arrays_are_copies():
+    source = np.zeros(3)
+    captured = capture_outputs("s", ("x",), {"x": source})
+    source[0] = 1.0
+    assert captured["x"][0] == 0.0
+
+
+def test_stage_key_changes_with_each_ingredient_and_ignores_order():
+    base = dict(pipeline="p", code="c", scenario="s", profile="smoke", run_seed=42, stage="probe",
+                knobs={"a": 1, "b": 2}, upstream={"config": "k1"})
+    key = stage_key(**base)
+    assert stage_key(**{**base, "knobs": {"b": 2, "a": 1}}) == key
+    for change in ({"run_seed": 43}, {"scenario": "t"}, {"knobs": {"a": 1, "b": 3}}, {"upstream": {"config": "k2"}},
+                   {"code": "d"}, {"profile": "stable"}):
+        assert stage_key(**{**base, **change}) != key
+
+
+def test_json_records_are_valid_json_with_library_versions(tmp_path):
+    files = StageFiles(tmp_path, "config")
+    files.write(capture_outputs("config", ("config",), {"config": {"N": 64}}), {"status": "ok"})
+    record = json.loads(files.json.read_text())
+    assert record["versions"]["numpy"] == np.__version__
+    assert record["npz_sha256"] is None and not files.npz.exists()
