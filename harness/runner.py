@@ -10,7 +10,7 @@ import queue as queue_module
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from harness.worker import SideJob, worker_main
+from harness.worker import SideJob, run_side, worker_main
 
 Listener = Callable[[dict[str, Any]], None]
 
@@ -33,7 +33,7 @@ def run_jobs(jobs: list[SideJob], parallel: int, listener: Listener) -> dict[str
     context = multiprocessing.get_context("spawn")
     events = context.Queue()
     outcomes = {job.side: SideOutcome(job) for job in jobs}
-    pending = list(jobs)
+    pending = [job for job in jobs if not _served_from_cache(job, outcomes, listener)]
     running: dict[str, Any] = {}
     while pending or running:
         while pending and len(running) < max(1, parallel):
@@ -58,6 +58,22 @@ def run_jobs(jobs: list[SideJob], parallel: int, listener: Listener) -> dict[str
             continue
         _record(event, outcomes, running, listener)
     return outcomes
+
+
+def _served_from_cache(job: SideJob, outcomes: dict[str, SideOutcome], listener: Listener) -> bool:
+    """Serve a side whose every stage is a valid cache hit in this process, without a worker."""
+    if not (job.use_cache and job.cache_dir):
+        return False
+    buffered: list[dict[str, Any]] = []
+    try:
+        complete = run_side(job, buffered.append, cache_only=True)
+    except Exception:  # anything unusual is left to the worker, which reports it properly
+        return False
+    if not complete:
+        return False
+    for event in [{"type": "start", "side": job.side, "pipeline": job.pipeline}, *buffered, {"type": "exit", "side": job.side}]:
+        _record(event, outcomes, {}, listener)
+    return True
 
 
 def _drain(events: Any, outcomes: dict[str, SideOutcome], running: dict[str, Any], listener: Listener) -> None:

@@ -66,8 +66,12 @@ def side_logger(side: str, emit: Emit) -> logging.Logger:
     return logger
 
 
-def run_side(job: SideJob, emit: Emit) -> None:
-    """Run the requested stages of one side, using and filling the cache, and emit events."""
+def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
+    """Run the requested stages of one side, using and filling the cache, and emit events.
+
+    With `cache_only`, stop (returning False) at the first stage that would have to compute: the
+    host uses this to serve a fully cached side without starting a worker process.
+    """
     registry = Registry(load_plugins(job.plugins))
     for warning in registry.loaded.warnings:
         emit({"type": "log", "side": job.side, "level": "WARNING", "message": warning})
@@ -113,6 +117,8 @@ def run_side(job: SideJob, emit: Emit) -> None:
             emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "cached", "key": key,
                   "seconds": hit[1].get("seconds", 0.0)})
             continue
+        if cache_only:
+            return False
         if hit is not None:
             log.warning(f"cached artifacts of stage {stage.name!r} failed their checksum; recomputing")
         emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "running"})
@@ -150,6 +156,7 @@ def run_side(job: SideJob, emit: Emit) -> None:
         if cache is not None:
             cache.files(key, stage.name).link_from(files)
         emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "ok", "key": key, "seconds": seconds})
+    return True
 
 
 def worker_main(job: SideJob, queue: Any) -> None:

@@ -6,7 +6,6 @@ declared reason or breaks a check; 2 usage or configuration error; 3 a stage err
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 
@@ -45,6 +44,3 @@ def _register_commands() -> None:
 
 
 _register_commands()
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
