@@ -153,10 +153,19 @@ def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
         values.update(outputs)
         for name in stage.outputs:
             where[name] = (files, record)
+        _forget_unneeded(values, pipeline, stage.name, job.stages)
         if cache is not None:
             cache.files(key, stage.name).link_from(files)
         emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "ok", "key": key, "seconds": seconds})
     return True
+
+
+def _forget_unneeded(values: dict[str, Any], pipeline: Any, done: str, stages: tuple[str, ...]) -> None:
+    """Drop in-memory artifacts no later stage reads (they stay on disk), bounding a side's memory."""
+    names = [s.name for s in pipeline.stages]
+    later = {name for s in pipeline.stages[names.index(done) + 1:] if s.name in stages for name in s.inputs}
+    for name in [n for n in values if n not in later]:
+        del values[name]
 
 
 def worker_main(job: SideJob, queue: Any) -> None:
