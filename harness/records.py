@@ -38,7 +38,7 @@ class Knob:
     def coerce(self, name: str, raw: Any) -> Any:
         """Turn a command-line string (or a value) into the knob's value, or explain why not."""
         if self.choices is not None:
-            text = raw if isinstance(raw, str) else _choice_text(raw)
+            text = (raw if isinstance(raw, str) else _choice_text(raw)).replace(" ", "")
             if text not in self.choices:
                 raise UsageError(
                     f"invalid value {text!r} for knob {name!r}; valid values: {', '.join(self.choices)}"
@@ -56,7 +56,7 @@ class Knob:
 
 
 def _choice_text(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, (list, tuple)) else str(value)
+    return json.dumps(list(value), separators=(",", ":")) if isinstance(value, (list, tuple)) else str(value)
 
 
 def _parse_choice(text: str, default: Any) -> Any:

@@ -7,6 +7,8 @@ Fixtures:
   run in worker processes, so give those to the CLI as `-p module` or `-p file.py`).
 - `harness_cli`: `harness_cli("diff", "--a", ...)` runs the CLI in-process with a private cache
   and working folder and returns click's Result (exit_code, stdout, stderr).
+- `harness_run`: `harness_run("sim_lines", scenario="gs1_ideal", stage="scale")` runs one pipeline in
+  this process without cache and returns its loaded artifacts and per-stage statuses.
 """
 from __future__ import annotations
 
@@ -62,3 +64,49 @@ def harness_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[...
         return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
 
     return invoke
+
+
+class PipelineRun:
+    """What `harness_run` returns: per-stage status events and every stored artifact, loaded."""
+
+    def __init__(self, run_dir: Path, events: list[dict[str, Any]]):
+        from harness.store import StageFiles
+
+        self.run_dir = run_dir
+        self.stages = {e["stage"]: e for e in events if e["type"] == "stage" and e["status"] != "running"}
+        self.artifacts: dict[str, Any] = {}
+        for stage, event in self.stages.items():
+            if event["status"] in ("ok", "cached"):
+                files = StageFiles(run_dir / "a", stage)
+                self.artifacts.update(files.load(files.read_record()))
+
+    def __getitem__(self, name: str) -> Any:
+        return self.artifacts[name]
+
+    def error(self, stage: str) -> str | None:
+        return self.stages.get(stage, {}).get("error")
+
+
+@pytest.fixture
+def harness_run(tmp_path: Path) -> Callable[..., PipelineRun]:
+    """Run one pipeline in this process (no worker, no cache) and return its artifacts.
+
+    `harness_run("sim_lines", scenario="gs1_ideal", stage="scale", knobs={"normalize": "nphotons"})`
+    """
+    from harness.stages import parse_stage_selection, stages_to_run
+    from harness.worker import SideJob, run_side
+
+    counter = iter(range(1_000_000))
+
+    def run(pipeline: str, scenario: str, profile: str = "smoke", stage: str = "all",
+            knobs: dict[str, Any] | None = None, seed: int = 42, plugins: tuple[str, ...] = ()) -> PipelineRun:
+        run_dir = tmp_path / f"run{next(counter)}"
+        job = SideJob(side="a", pipeline=pipeline, scenario=scenario, profile=profile, run_seed=seed,
+                      stages=stages_to_run(parse_stage_selection(stage)), run_dir=str(run_dir),
+                      knob_overrides=dict(knobs or {}), plugins=manager.PluginOptions(extra=plugins, autoload=False),
+                      cache_dir=None, use_cache=False)
+        events: list[dict[str, Any]] = []
+        run_side(job, events.append)
+        return PipelineRun(run_dir, events)
+
+    return run
