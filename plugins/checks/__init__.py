@@ -1,0 +1,1 @@
+"""Invariant checks by category (normalization, offsets, amplitude) and the expected-divergence registry."""
