@@ -28,6 +28,11 @@ class TracedStore:
         self.reads.append([self.stage, key, value])
         return value
 
+    def note(self, key: str, value: Any) -> Any:
+        """Record a value the stage derived from what it read (e.g. padded_size from offset and jitter)."""
+        self.reads.append([self.stage, key, value])
+        return value
+
     def read_all(self, keys: tuple[str, ...]) -> dict[str, Any]:
         return {key: self[key] for key in keys}
 

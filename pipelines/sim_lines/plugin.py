@@ -4,6 +4,7 @@ from __future__ import annotations
 from harness import Knob, PipelineSpec, StageSpec, hookimpl
 from pipelines.probe_selection import PROBE_KNOBS
 from pipelines.scenarios import PROFILE_NAMES, SCENARIO_NAMES
+from pipelines.sim_lines import model_stages as m
 from pipelines.sim_lines import stages as s
 
 KNOBS: dict[str, Knob] = {
@@ -11,7 +12,7 @@ KNOBS: dict[str, Knob] = {
                             help="S1: model intensity scale: closed form, or the D4f dataset scale (summed over channels) or per pattern"),
     "combine": Knob("polar", stages=("train", "infer"), choices=("polar", "rect"),
                     help="S2: object composition A·exp(iφ), or the MATH-POLAR-001 bug A + iφ"),
-    "config_bridge": Knob("on", stages=("group", "train", "infer"), choices=("on", "off", "off_all"),
+    "config_bridge": Knob("on", stages=("group", "train"), choices=("on", "off", "off_all"),
                           help="S3: bridge the training and inference configs into the global store (CONFIG-001)"),
     "canvas": Knob("default", stages=("group",), choices=("default", "c1"),
                    help="S4: c1 grows max_position_jitter to hold the global offsets (removed plan fix C1)"),
@@ -44,6 +45,9 @@ KNOBS: dict[str, Knob] = {
     **PROBE_KNOBS,
 }
 
+TRAIN_OUTPUTS = ("history", "log_scale_final", "intensity_scale_final", "param_count", "deviance_per_pixel", "weights",
+                 "nonfinite_first_epoch", "model_probe", "model_config", "reassembly_roundtrip")
+
 STAGES = (
     StageSpec("config", s.config, outputs=("config", "derived", "config_trace", "sl_store")),
     StageSpec("probe", s.probe, inputs=("config",),
@@ -67,6 +71,20 @@ STAGES = (
                       "gain.infer", "s_sim", "object_norm"),
               outputs=("intensity_scale", "log_scale_init", "count_ratio_nominal", "count_ratio_nominal.infer",
                        "count_ratio_true", "expected_scale", "config_trace.scale")),
+    StageSpec("train", m.train,
+              inputs=("config", "sl_store.group", "probe", "object", "X.train", "coords_relative.train",
+                      "coords_offsets.train", "Y_obj_grouped.train", "intensity_scale", "log_scale_init"),
+              outputs=TRAIN_OUTPUTS + ("config_trace.train",)),
+    StageSpec("infer", m.infer,
+              inputs=("sl_store.group", "model_config", "model_probe", "weights", "intensity_scale_final", "X.infer",
+                      "coords_relative.infer"),
+              outputs=("patches_pred", "pred_amp", "config_trace.infer")),
+    StageSpec("stitch", m.stitch, inputs=("config", "patches_pred", "coords_offsets.infer"),
+              outputs=("canvas", "coverage", "canvas_origin")),
+    StageSpec("evaluate", m.evaluate,
+              inputs=("object", "canvas", "coverage", "canvas_origin", "expected_scale", "patches_pred",
+                      "intensity_scale_final", "diffraction", "diffraction_grouped.infer", "X.infer"),
+              outputs=("truth_on_canvas", "metrics")),
 )
 
 
