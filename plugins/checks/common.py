@@ -1,0 +1,184 @@
+"""Helpers shared by the invariant checks of spec 6: artifact access, float64 energies, JSON-able results.
+
+Everything here is plain numpy on stored artifacts; nothing imports TensorFlow.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import numpy as np
+
+from harness.records import CheckInput, CheckResult
+from pipelines.config_trace import TRACED_KEYS
+from pipelines.scenarios import N, scenario
+
+REFERENCE_PIPELINES: tuple[str, ...] = ("dose_legacy", "sim_lines")
+"""The pipelines whose artifact layout (spec 2.2) the checks understand."""
+GROUPINGS: tuple[str, ...] = ("train", "infer")
+"""The two groupings of spec 2.1; `infer` groups the test set."""
+SPLIT_OF = {"train": "train_idx", "infer": "test_idx"}
+"""The split artifact whose patterns each grouping's nn_indices index."""
+BY_DESIGN_READS: dict[tuple[str, str], dict[str, Any]] = {("sim_lines", "simulate"): {"gridsize": 1}}
+"""Trace values that differ from the scenario by design: sim_lines simulates single patterns (spec 3.1.2)."""
+CHUNK = 256
+"""Patterns per block when accumulating energies, so float64 temporaries stay small."""
+
+
+def plain(value: Any) -> Any:
+    """numpy scalars and arrays as Python numbers and lists, recursively (reports are JSON)."""
+    if isinstance(value, Mapping):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def result(measured: Any, expected: Any, tolerance: Any, passed: bool, explanation: str, **details: Any) -> CheckResult:
+    """A CheckResult whose numbers are plain Python values."""
+    return CheckResult(plain(measured), plain(expected), plain(tolerance), bool(passed), explanation, plain(details))
+
+
+def scalar(value: Any) -> float:
+    """A stored scalar (Python number or 0-d array) as a float."""
+    return float(np.asarray(value, dtype=np.float64))
+
+
+def relative(measured: float, expected: float) -> float:
+    """|measured/expected − 1|; inf when expected is 0 and measured is not; nan stays nan."""
+    if expected == 0:
+        return 0.0 if measured == 0 else math.inf
+    return abs(measured / expected - 1.0)
+
+
+def _power(block: np.ndarray) -> np.ndarray:
+    """|x|² in float64."""
+    if np.iscomplexobj(block):
+        wide = block.astype(np.complex128)
+        return wide.real**2 + wide.imag**2
+    wide = block.astype(np.float64)
+    return wide * wide
+
+
+def pattern_energies(stack: np.ndarray) -> np.ndarray:
+    """Σ_xy |x|² of each (N, N) image of an (n, N, N) stack, float64 (n,), in blocks."""
+    out = np.empty(stack.shape[0], dtype=np.float64)
+    for start in range(0, stack.shape[0], CHUNK):
+        out[start : start + CHUNK] = _power(stack[start : start + CHUNK]).sum(axis=(1, 2))
+    return out
+
+
+def channel_energies(grouped: np.ndarray) -> np.ndarray:
+    """Σ_xy |x|² of each channel of a (B, N, N, C) grouping, float64 (B, C), in blocks."""
+    out = np.empty((grouped.shape[0], grouped.shape[-1]), dtype=np.float64)
+    for start in range(0, grouped.shape[0], CHUNK):
+        out[start : start + CHUNK] = _power(grouped[start : start + CHUNK]).sum(axis=(1, 2))
+    return out
+
+
+def magnitude_moments(array: np.ndarray) -> dict[str, float]:
+    """mean, std and max of |x| over a whole array, accumulated in float64 by blocks of the first axis."""
+    values = np.asarray(array)
+    flat = values.reshape(values.shape[0], -1) if values.ndim > 1 else values.reshape(1, -1)
+    total = total_sq = 0.0
+    peak = -math.inf
+    for start in range(0, flat.shape[0], CHUNK):
+        magnitude = np.abs(flat[start : start + CHUNK]).astype(np.float64)
+        total += float(magnitude.sum())
+        total_sq += float((magnitude * magnitude).sum())
+        peak = max(peak, float(magnitude.max()))
+    count = flat.size
+    mean = total / count
+    return {"mean": mean, "std": math.sqrt(max(total_sq / count - mean * mean, 0.0)), "max": peak}
+
+
+def nphotons(inp: CheckInput) -> float:
+    """The run's photon dose per pattern (config)."""
+    return float(inp.artifacts["config"]["nphotons"])
+
+
+def noise_tolerance(floor: float, photons: float) -> float:
+    """max(floor, 5/sqrt(total photons)): five Poisson standard deviations of a mean count."""
+    return max(floor, 5.0 / math.sqrt(photons))
+
+
+def pattern_roles(inp: CheckInput) -> np.ndarray:
+    """The role (train / test / all) of the image each simulated pattern comes from."""
+    roles = np.asarray(inp.artifacts["object_role"]).astype(str)
+    return roles[np.asarray(inp.artifacts["image_index"], dtype=np.int64)]
+
+
+def simulation_set(inp: CheckInput) -> np.ndarray:
+    """Patterns whose exit energy defined s_sim: the legacy train images, else every pattern (spec 3.5)."""
+    roles = pattern_roles(inp)
+    return roles == "train" if np.any(roles == "train") else np.ones(roles.shape, dtype=bool)
+
+
+def grouped_rows(inp: CheckInput, grouping: str) -> np.ndarray:
+    """(B, C) rows of the simulated stack that a grouping's channels hold (split_idx[nn_indices])."""
+    split = np.asarray(inp.artifacts[SPLIT_OF[grouping]], dtype=np.int64)
+    return split[np.asarray(inp.artifacts[f"nn_indices.{grouping}"], dtype=np.int64)]
+
+
+def object_norm_of(inp: CheckInput, grouping: str) -> float:
+    """The object normalisation of a grouping's set: legacy (train, test); sim_lines one scalar."""
+    norms = np.atleast_1d(np.asarray(inp.artifacts["object_norm"], dtype=np.float64))
+    return float(norms[0] if grouping == "train" else norms[-1])
+
+
+def worst(values: Mapping[str, float], target: float) -> str:
+    """The key whose value lies farthest from target (a non-finite value is farthest)."""
+    return max(values, key=lambda key: math.inf if not math.isfinite(values[key]) else abs(values[key] - target))
+
+
+def same_value(read: Any, expected: Any) -> bool:
+    """Exact equality that keeps booleans apart from numbers (True is not 1.0 here)."""
+    if isinstance(read, bool) or isinstance(expected, bool):
+        return isinstance(read, bool) and isinstance(expected, bool) and read == expected
+    if isinstance(read, (int, float)) and isinstance(expected, (int, float)):
+        return float(read) == float(expected)
+    return read == expected
+
+
+def scenario_reads(inp: CheckInput, stage: str) -> dict[str, Any]:
+    """What N-0 expects each traced key to read at a stage: the scenario's values (spec 6.1 N-0)."""
+    spec = scenario(inp.scenario)
+    config = inp.artifacts["config"]
+    expected = {"N": N, "gridsize": spec.gridsize, "probe_scale": spec.probe_scale, "probe.big": spec.probe_big,
+                "probe.mask": spec.probe_mask, "nphotons": config["nphotons"], "padded_size": config["padded_size"]}
+    return expected | BY_DESIGN_READS.get((inp.pipeline, stage), {})
+
+
+def trace_artifact(stage: str) -> str:
+    """The config_trace artifact a stage emits: `config_trace` at config, `config_trace.<stage>` after."""
+    return "config_trace" if stage == "config" else f"config_trace.{stage}"
+
+
+def traced_reads(inp: CheckInput, stage: str) -> dict[str, Any] | None:
+    """First value read of every N-0 key at a stage, or None when the pipeline emits no trace there."""
+    name = trace_artifact(stage)
+    if name not in inp.artifacts:
+        return None
+    reads: dict[str, Any] = {}
+    for _, key, value in inp.artifacts[name]:
+        if key in TRACED_KEYS:
+            reads.setdefault(key, value)
+    return reads
+
+
+def stale_reads(inp: CheckInput, stage: str) -> dict[str, tuple[Any, Any]]:
+    """Traced keys whose value read at the stage differs from the scenario: key → (read, expected)."""
+    reads = traced_reads(inp, stage)
+    if not reads:
+        return {}
+    expected = scenario_reads(inp, stage)
+    return {key: (value, expected[key]) for key, value in reads.items() if not same_value(value, expected[key])}
+
+
+def describe_reads(mismatches: Mapping[str, tuple[Any, Any]]) -> str:
+    """'probe_scale 4.0 (scenario 10.0), probe.big True (scenario False)'."""
+    return ", ".join(f"{key} {read} (scenario {want})" for key, (read, want) in mismatches.items())
