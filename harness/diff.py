@@ -258,6 +258,7 @@ def _evaluate(check: CheckSpec, side: str, args: tuple[CheckInput, ...], setting
         return [{**base, "status": "error", "measured": None, "expected": None, "tolerance": check.tolerance,
                  "explanation": f"check returned {type(result).__name__}, not CheckResult", "known_break": None}]
     known = None if result.passed else _known_break(check, args)
+    base["report_only"] = base["report_only"] or bool(result.details.get("report_only", False))
     return [{**base, "status": "pass" if result.passed else "fail", "measured": result.measured,
              "expected": result.expected, "tolerance": result.tolerance, "explanation": result.explanation,
              "known_break": known, "details": dict(result.details)}]

@@ -171,7 +171,8 @@ def scale(ctx, config: dict, sl_store_group: dict, diffraction_grouped_train: np
     else:
         s_m = normalization.closed_form_intensity_scale(nphotons, n)
     log_scale = normalization.log_scale_init(s_m)
-    model_probe_scale = reads["probe_scale"]
+    # Bookkeeping, not a read of the original: the probe_scale the model will take from the store.
+    model_probe_scale = sl_store_group["probe_scale"]
     return {
         "intensity_scale": s_m,
         "log_scale_init": log_scale,

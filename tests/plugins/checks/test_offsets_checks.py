@@ -226,11 +226,18 @@ def test_o10_diagnostic_loses_everything_or_nothing() -> None:
 
 
 def test_o11_residual_registration() -> None:
-    assert run("O-11", side({"metrics": {"residual_shift": [0.12, -0.3]}}))[0].passed
-    off = side({"metrics": {"residual_shift": [91.71, -0.15]}}, knobs={"eval_registration": "off"})
+    origin = np.array([94.15, -22.26])
+    booked = {"canvas_origin_used": list(origin), "registration_shift": [0.0, 0.0]}
+    assert run("O-11", side({"canvas_origin": origin, "metrics": {**booked, "residual_shift": [0.12, -0.3]}}))[0].passed
+    off = side({"canvas_origin": origin, "metrics": {"canvas_origin_used": [2.44, -22.11], "registration_shift": [0.0, 0.0],
+                                                     "residual_shift": [0.0, 0.0]}}, knobs={"eval_registration": "off"})
     outcome, label = run("O-11", off)
     assert not outcome.passed and outcome.measured == pytest.approx(91.71)
+    assert outcome.details["misregistration"] == pytest.approx([91.71, -0.15])
     assert label == "known break of sim_lines eval_registration=off"
-    outcome, _ = run("O-11", side({"metrics": {"residual_shift": [math.nan, math.nan]}}))
+    outcome, _ = run("O-11", side({"canvas_origin": origin, "metrics": {**booked, "residual_shift": [math.nan, math.nan]}}))
     assert not outcome.passed and "undefined" in outcome.explanation
-    assert CHECKS["O-11"].report_only_in == ("smoke",)
+    smoke = CheckInput(side="a", pipeline="sim_lines", scenario="gs2_ideal", profile="smoke", knobs={},
+                       artifacts={"canvas_origin": origin, "metrics": {**booked, "residual_shift": [87.0, -71.6]}})
+    outcome, _ = run("O-11", smoke)
+    assert not outcome.passed and outcome.details["report_only"] is True
