@@ -67,7 +67,9 @@ def array_sha256(array: np.ndarray) -> str:
     """Content hash of an array: dtype, shape and C-order bytes (independent of the file format)."""
     array = np.ascontiguousarray(array)
     digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
-    digest.update(array.tobytes())
+    flat = array.reshape(-1).view(np.uint8) if array.size else np.empty(0, np.uint8)
+    for start in range(0, flat.size, 1 << 26):
+        digest.update(memoryview(flat[start : start + (1 << 26)]))
     return digest.hexdigest()
 
 
@@ -152,7 +154,9 @@ def _capture(stage: str, name: str, value: Any) -> Any:
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "O":
             raise StageContractError(f"stage {stage!r}: output {name!r} is an object array; store numbers or strings")
-        return np.array(value, copy=True)
+        # An array the stage made owns its memory and nothing else refers to it: keep it as it is.
+        # Views (of inputs or of module state) are copied, so later changes cannot reach the artifact.
+        return value if value.flags.owndata and value.flags.writeable else np.array(value, copy=True)
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, np.ndarray) for v in value):
         return [np.array(v, copy=True) for v in value]
     try:

@@ -1,13 +1,18 @@
-"""Statistics records of arrays (spec 1.8): what reporters compare first, before tensors."""
+"""Statistics records of arrays (spec 1.8): what reporters compare first, before tensors.
+
+Large arrays are reduced in chunks along their first axis, so a record never needs more than a
+chunk's worth of temporaries (the full legacy profile stores arrays of several GiB).
+"""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-
 _PERCENTILE_SAMPLE = 4_000_000
 """Percentiles of larger arrays use a regular stride of about this many values (exact below it)."""
+_CHUNK_VALUES = 8_000_000
+"""Values reduced at a time."""
 
 
 def array_record(array: np.ndarray) -> dict[str, Any]:
@@ -15,37 +20,46 @@ def array_record(array: np.ndarray) -> dict[str, Any]:
     array = np.asarray(array)
     record: dict[str, Any] = {"shape": list(array.shape), "dtype": str(array.dtype), "n_total": int(array.size)}
     if np.iscomplexobj(array):
-        record["abs"] = _real_record(np.abs(array))
-        record["angle"] = _real_record(np.angle(array))
+        record["abs"] = _real_record(array, np.abs)
+        record["angle"] = _real_record(array, np.angle)
         record["n_nan"] = record["abs"]["n_nan"]
         record["n_inf"] = record["abs"]["n_inf"]
     elif array.dtype.kind in "biuf":
-        record.update(_real_record(array))
+        record.update(_real_record(array, None))
     return record
 
 
-def _real_record(values: np.ndarray) -> dict[str, Any]:
-    values = np.asarray(values)
-    if values.dtype.kind == "f":
-        nan = np.isnan(values)
-        inf = np.isinf(values)
-        finite = values[~(nan | inf)]
-        n_nan, n_inf = int(nan.sum()), int(inf.sum())
-    else:
-        finite = values.astype(np.float64).ravel()
-        n_nan = n_inf = 0
+def _chunks(array: np.ndarray):
+    flat = array.reshape(-1) if array.flags.c_contiguous else np.ravel(array)
+    step = max(1, _CHUNK_VALUES)
+    for start in range(0, flat.size, step):
+        yield flat[start : start + step]
+
+
+def _real_record(array: np.ndarray, transform: Any) -> dict[str, Any]:
+    """min, max, mean, std over finite values (float64 accumulation), non-finite counts, percentiles."""
+    count = n_nan = n_inf = 0
+    total = total_sq = 0.0
+    low, high = np.inf, -np.inf
+    for chunk in _chunks(array):
+        values = (transform(chunk) if transform else chunk).astype(np.float64, copy=False)
+        if values.dtype.kind == "f":
+            nan, inf = np.isnan(values), np.isinf(values)
+            n_nan += int(nan.sum())
+            n_inf += int(inf.sum())
+            values = values[~(nan | inf)]
+        if values.size:
+            count += values.size
+            total += float(values.sum())
+            total_sq += float(np.dot(values, values))
+            low, high = min(low, float(values.min())), max(high, float(values.max()))
     out: dict[str, Any] = {"n_nan": n_nan, "n_inf": n_inf}
-    if finite.size:
-        finite64 = finite.astype(np.float64, copy=False).ravel()
-        step = max(1, finite64.size // _PERCENTILE_SAMPLE)
-        p01, p50, p99 = np.percentile(finite64[::step], [1, 50, 99])
-        out.update(
-            min=float(finite64.min()),
-            max=float(finite64.max()),
-            mean=float(finite64.mean()),
-            std=float(finite64.std()),
-            p01=float(p01),
-            p50=float(p50),
-            p99=float(p99),
-        )
+    if count:
+        mean = total / count
+        sample = np.ravel(array)[:: max(1, array.size // _PERCENTILE_SAMPLE)]
+        sample = (transform(sample) if transform else sample).astype(np.float64)
+        sample = sample[np.isfinite(sample)]
+        p01, p50, p99 = np.percentile(sample, [1, 50, 99]) if sample.size else (np.nan,) * 3
+        out.update(min=low, max=high, mean=mean, std=float(np.sqrt(max(0.0, total_sq / count - mean * mean))),
+                   p01=float(p01), p50=float(p50), p99=float(p99))
     return out

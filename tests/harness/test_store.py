@@ -51,11 +51,13 @@ def test_outputs_must_match_the_declared_names():
         capture_outputs("probe", ("probe",), {"probe": object()})
 
 
-def test_captured_arrays_are_copies():
-    source = np.zeros(3)
-    captured = capture_outputs("s", ("x",), {"x": source})
-    source[0] = 1.0
-    assert captured["x"][0] == 0.0
+def test_captured_views_are_copied_and_owned_arrays_are_not_duplicated():
+    source = np.zeros((3, 3))
+    made = np.ones(4)
+    captured = capture_outputs("s", ("view", "made"), {"view": source[0], "made": made})
+    source[0, 0] = 1.0
+    assert captured["view"][0] == 0.0, "a view of state the stage keeps must not change the artifact"
+    assert captured["made"] is made, "an array the stage created is stored without a second copy"
 
 
 def test_stage_key_changes_with_each_ingredient_and_ignores_order():
