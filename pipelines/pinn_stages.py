@@ -19,10 +19,12 @@ ROUNDTRIP_GROUPS = 64
 """Groups fed through the model's reassembly for checks O-7a/O-7b (a diagnostic, not training)."""
 
 
-def group_truth_canvases(images: np.ndarray, image_of_group: np.ndarray, coords_offsets: np.ndarray,
+def group_truth_canvases(images: np.ndarray, image_of_group: np.ndarray, centres: np.ndarray,
                          padded_size: int) -> np.ndarray:
-    """Object on each group's padded canvas: pixel [P/2+dy, P/2+dx] samples (ȳ_b+dy, x̄_b+dx) (O-7a)."""
-    centres = coords_offsets[:, 0, :, 0]
+    """Object on each group's padded canvas: pixel [P/2+dy, P/2+dx] samples (ȳ_b+dy, x̄_b+dx) (O-7a).
+
+    `centres` (B, 2) [x, y] are the group centres of the groups as ordered in the training arrays.
+    """
     out = np.empty((len(centres), padded_size, padded_size), dtype=np.complex64)
     for image in np.unique(image_of_group):
         chosen = image_of_group == image

@@ -1,7 +1,8 @@
-"""Registers the `dose_legacy` pipeline: stages config → scale, its knobs (spec 5.1, 5.3), scenarios and profiles."""
+"""Registers the `dose_legacy` pipeline: its thirteen stages, its knobs (spec 5.1, 5.3), scenarios and profiles."""
 from __future__ import annotations
 
 from harness import Knob, PipelineSpec, StageSpec, hookimpl
+from pipelines.dose_legacy import model_stages as m
 from pipelines.dose_legacy.model_input import group_stage, normalize_stage, scale_stage
 from pipelines.dose_legacy.stages import (
     config_stage,
@@ -80,10 +81,29 @@ STAGES = (
               inputs=("config", "s_sim", "object_norm", "X.train", "X.infer", "gain.train", "gain.infer"),
               outputs=("intensity_scale", "log_scale_init", "count_ratio_nominal", "count_ratio_nominal.infer",
                        "count_ratio_true", "expected_scale", "config_trace.scale"),
-              tolerances={name: (1e-6, 0.0) for name in ("intensity_scale", "log_scale_init", "count_ratio_nominal",
-                                                         "count_ratio_nominal.infer", "count_ratio_true")}
-              | {"expected_scale": (1e-9, 0.0)},
+              tolerances={name: (1e-6, 0.0) for name in ("intensity_scale", "log_scale_init", "count_ratio_true")}
+              | {"count_ratio_nominal": (1e-3, 0.0), "count_ratio_nominal.infer": (1e-3, 0.0), "expected_scale": (1e-9, 0.0)},
               description="s_m and log_scale_init by era, count ratios, expected_scale (3.9)"),
+    StageSpec("train", m.train,
+              inputs=("config", "probe", "object", "positions", "image_index", "train_idx", "nn_indices.train",
+                      "X.train", "coords_relative.train", "Y_obj_grouped.train", "intensity_scale", "log_scale_init"),
+              outputs=("history", "log_scale_final", "intensity_scale_final", "param_count", "deviance_per_pixel",
+                       "weights", "nonfinite_first_epoch", "model_probe", "model_config", "reassembly_roundtrip",
+                       "config_trace.train"),
+              description="the study-era PINN on the shuffled train regions, TFP-form NLL (3.10)"),
+    StageSpec("infer", m.infer,
+              inputs=("config", "model_config", "model_probe", "weights", "intensity_scale", "X.infer",
+                      "coords_relative.infer"),
+              outputs=("patches_pred", "pred_amp", "config_trace.infer"),
+              description="diffraction_to_obj on the test regions, batch 32 (3.11)"),
+    StageSpec("stitch", m.stitch, inputs=("config", "derived", "patches_pred", "coords_offsets.infer"),
+              outputs=("canvas", "coverage", "canvas_origin", "legacy_canvas_stack"),
+              description="central t x t of each region tiled edge to edge (3.12.1)"),
+    StageSpec("evaluate", m.evaluate,
+              inputs=("object", "object_role", "canvas", "coverage", "canvas_origin", "expected_scale", "patches_pred",
+                      "intensity_scale", "diffraction", "diffraction_grouped.infer", "X.infer"),
+              outputs=("truth_on_canvas", "metrics"),
+              description="harness metrics against raw test image 0, legacy_eval, runner_eval (3.13)"),
 )
 
 

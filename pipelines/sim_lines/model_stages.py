@@ -58,8 +58,8 @@ def train(ctx, config: dict, sl_store_group: dict, probe: np.ndarray, object: np
     model, loss, reads = model_setup(ctx, sl_store_group, X_train.shape[-1], float(log_scale_init))
     model_probe, _ = normalize_probe(probe, reads["probe_scale"], probe_mask(model.N))
     epochs = config["nepochs"] if ctx.knobs["nepochs"] == "profile" else int(ctx.knobs["nepochs"])
-    truth = pinn_stages.group_truth_canvases(object, np.zeros(len(X_train), dtype=np.int64), coords_offsets_train,
-                                             model.padded_size)
+    truth = pinn_stages.group_truth_canvases(object, np.zeros(len(X_train), dtype=np.int64),
+                                             coords_offsets_train[:, 0, :, 0], model.padded_size)
     outputs = pinn_stages.train(ctx, model, model_probe, X_train, coords_relative_train, float(intensity_scale),
                                 epochs=epochs, batch_size=config["batch_size"], loss=loss,
                                 y_obj_grouped=Y_obj_grouped_train, truth_canvases=truth)
