@@ -78,8 +78,10 @@ def _checks(registry: Registry):
         c = r.record
         breaks = "; ".join(f"{k}={'/'.join(map(str, v))}" for k, v in c.known_breaks.items())
         rows.append([check_id, c.category, c.stage, c.severity, "cross" if c.cross else ", ".join(c.pipelines or ("all",)),
-                     c.description, str(c.tolerance if c.tolerance is not None else "-"), breaks or "-", r.source])
-    return ["id", "category", "stage", "severity", "applies to", "check", "tolerance", "known breaks", "from"], rows
+                     c.description, str(c.tolerance if c.tolerance is not None else "-"), breaks or "-",
+                     ", ".join(c.report_only_in) or "-", r.source])
+    return ["id", "category", "stage", "severity", "applies to", "check", "tolerance", "known breaks",
+            "report only in", "from"], rows
 
 
 def _hypotheses(registry: Registry):
