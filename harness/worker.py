@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -128,6 +129,7 @@ def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
             progress=Progress(lambda fields, s=stage.name: emit({"type": "progress", "side": job.side, "stage": s, **fields})),
         )
         started = time.perf_counter()
+        peak_before = _peak_rss_mb()
         try:
             inputs = {name: artifact(name) for name in stage.inputs}
             registry.pm.hook.harness_before_stage_run(ctx=ctx, stage=stage)
@@ -135,8 +137,10 @@ def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
                                       registry.pm.hook.harness_run_stage(ctx=ctx, stage=stage, inputs=inputs))
             seconds = time.perf_counter() - started
             registry.pm.hook.harness_after_stage_run(ctx=ctx, stage=stage, outputs=outputs, seconds=seconds)
+            peak_after = _peak_rss_mb()
             record = files.write(outputs, {**base, "status": "ok", "key": key, "code": code, "stage_knobs": stage_knobs,
                                            "seeds": dict(ctx.seeds_used), "seconds": seconds,
+                                           "peak_rss_mb": peak_after, "peak_rss_growth_mb": peak_after - peak_before,
                                            "device": device.record()})
         except Exception as exc:
             seconds = time.perf_counter() - started
@@ -158,6 +162,11 @@ def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
             cache.files(key, stage.name).link_from(files)
         emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "ok", "key": key, "seconds": seconds})
     return True
+
+
+def _peak_rss_mb() -> float:
+    """The worker's peak resident memory so far, in MiB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _forget_unneeded(values: dict[str, Any], pipeline: Any, done: str, stages: tuple[str, ...]) -> None:

@@ -21,6 +21,8 @@ VERDICT_STYLE = {
     "error": "bold white on red",
     "skipped": "dim",
 }
+FINDING_WIDTH = 90
+"""Characters of the first finding shown in the table; `harness show RUN --stage S` prints it whole."""
 SIDE_STYLE = {"ok": "green", "cached": "cyan", "error": "bold red", "skipped": "dim", "absent": "dim"}
 
 
@@ -89,7 +91,7 @@ def stage_table(report: dict[str, Any]) -> Table:
             *[side_cell(entry["sides"][side]) for side in sides],
             Text(label, style=VERDICT_STYLE.get(verdict, "")),
             *[category_cell(entry, c, first_by_category[c] == entry["stage"]) for c in CATEGORIES],
-            Text(finding_text(entry)),
+            Text(_clip(finding_text(entry), FINDING_WIDTH)),
             style="on grey23" if marker else "",
         )
     return table
@@ -124,6 +126,10 @@ def findings_table(entry: dict[str, Any]) -> Table:
                                                _short(finding["expected"]), _short(finding["tolerance"]),
                                                finding["explanation"] + label)))
     return table
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _short(value: Any) -> str:
