@@ -177,9 +177,21 @@ def _forget_unneeded(values: dict[str, Any], pipeline: Any, done: str, stages: t
         del values[name]
 
 
+def _capture_native_stderr(side_dir: Path) -> None:
+    """Send this process's file-descriptor-level stderr (TensorFlow's C++ log lines) to worker.log.
+
+    Everything the user needs arrives as events; the native noise stays available in the run folder.
+    """
+    side_dir.mkdir(parents=True, exist_ok=True)
+    handle = os.open(side_dir / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(handle, 2)
+    os.close(handle)
+
+
 def worker_main(job: SideJob, queue: Any) -> None:
     """Process entry under the spawn start method: run the side, report a fatal error, say goodbye."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _capture_native_stderr(job.side_dir)
     try:
         run_side(job, queue.put)
     except BaseException as exc:  # reported to the host, which decides the exit code
