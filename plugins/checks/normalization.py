@@ -342,24 +342,37 @@ def scaler_drift_check(inp: CheckInput) -> CheckResult:
     return result(drift, 0.0, DRIFT_TOLERANCE, passed, text)
 
 
+def model_probe_scale_ratio(inp: CheckInput) -> float:
+    """ps_model / ps_sim: sim_lines' model re-normalises the probe with the store's probe_scale (3.2.3)."""
+    store = inp.artifacts.get("sl_store.group") if "sl_store.group" in inp.artifacts else None
+    if store is None:
+        return 1.0
+    return float(store["probe_scale"]) / float(inp.artifacts["config"]["probe_scale"])
+
+
 def expected_scale_check(inp: CheckInput) -> CheckResult:
-    """N-13: expected_scale = (g_infer/norm_infer)·(s_m/e^L_init)·(ps_model/ps_sim), ps_model = ps_sim, s_m = e^L."""
+    """N-13: expected_scale = (g_infer/norm_infer)·(s_m/e^L_init)·(ps_model/ps_sim), and s_m/e^L_init = 1
+    (so s_m cancels). A stale model probe_scale changes the value through ps_model/ps_sim (×0.4 with
+    config_bridge=off); the formula still holds, and the break itself is reported at train by N-0 and N-4."""
     art = inp.artifacts
     convention = scalar(art["gain.infer"]) / object_norm_of(inp, "infer")
+    probe_ratio = model_probe_scale_ratio(inp)
     scaler = scalar(art["intensity_scale"]) / math.exp(scalar(art["log_scale_init"]))
     measured = scalar(art["expected_scale"])
-    formula_ok = relative(measured, convention * scaler) <= FORMULA_TOLERANCE
+    formula_ok = relative(measured, convention * scaler * probe_ratio) <= FORMULA_TOLERANCE
     scaler_ok = abs(scaler - 1.0) <= SCALER_TOLERANCE
     if formula_ok and scaler_ok:
         text = f"expected_scale {measured:.6f} = gain_infer/object_norm_infer: s_m cancels, cannot bias the amplitude"
+        if probe_ratio != 1.0:
+            text += f"; it carries ps_model/ps_sim = {probe_ratio:.4g} from a stale model probe_scale (see N-4 at train)"
     elif not scaler_ok:
         text = (f"expected_scale {measured:.6g} is {measured / convention:.4g} × {convention:.6g}: "
                 f"s_m/exp(log_scale_init) = {scaler:.4g} does not cancel")
     else:
-        text = (f"expected_scale {measured:.6g} is {measured / convention:.4g} × {convention:.6g}: "
-                "the model's probe_scale differs from the simulation's")
-    return result(measured, convention, {"formula": FORMULA_TOLERANCE, "scaler": SCALER_TOLERANCE},
-                  formula_ok and scaler_ok, text, scaler_ratio=scaler)
+        text = (f"expected_scale {measured:.6g} is {measured / convention:.4g} × {convention:.6g}, "
+                f"not the formula's {convention * scaler * probe_ratio:.6g}")
+    return result(measured, convention * probe_ratio, {"formula": FORMULA_TOLERANCE, "scaler": SCALER_TOLERANCE},
+                  formula_ok and scaler_ok, text, scaler_ratio=scaler, probe_scale_ratio=probe_ratio)
 
 
 def cross_run_parity_check(a: CheckInput, b: CheckInput) -> CheckResult | None:

@@ -273,10 +273,17 @@ def test_n12_scaler_drift() -> None:
 def test_n13_expected_scale_follows_its_formula() -> None:
     outcome, _ = run("N-13", side(scale_artifacts()))
     assert outcome.passed and outcome.expected == pytest.approx(0.58)
-    stale = side(scale_artifacts(expected_scale=0.58 * 0.4), knobs={"config_bridge": "off"})
-    outcome, label = run("N-13", stale)
-    assert not outcome.passed and "probe_scale" in outcome.explanation
-    assert label == "known break of sim_lines config_bridge=off"
+    stale_store = {"probe_scale": 4.0}
+    stale = scale_artifacts()
+    stale["expected_scale"] = stale["expected_scale"] * 0.4
+    stale.update({"sl_store.group": stale_store, "config": {**stale["config"], "probe_scale": 10.0}})
+    outcome, _ = run("N-13", side(stale, knobs={"config_bridge": "off"}))
+    assert outcome.passed, "the formula holds; the stale probe is reported at train by N-0 and N-4"
+    assert outcome.details["probe_scale_ratio"] == pytest.approx(0.4) and "stale" in outcome.explanation
+    wrong = scale_artifacts()
+    wrong["expected_scale"] = wrong["expected_scale"] * 0.5
+    outcome, _ = run("N-13", side(wrong))
+    assert not outcome.passed and "not the formula" in outcome.explanation
 
 
 def test_n13_tip_scaler_does_not_cancel() -> None:
