@@ -45,7 +45,7 @@ class SideArtifacts(Mapping[str, Any]):
             record = files.read_record()
             if record is None or record.get("status") != "ok":
                 raise KeyError(f"{name!r}: stage {stage!r} has no stored outputs")
-            self._loaded.update(files.load(record))
+            self._loaded.update(files.load(record, [name]))
         return self._loaded[name]
 
     def __iter__(self) -> Iterator[str]:

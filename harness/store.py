@@ -236,13 +236,18 @@ class StageFiles:
         self.npz.unlink(missing_ok=True)
         atomic_write_json(self.json, {**meta, "schema": STORE_SCHEMA, "stage": self.stage})
 
-    def load(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """Load every artifact of the stage (never unpickling)."""
+    def load(self, record: Mapping[str, Any], names: Iterable[str] | None = None) -> dict[str, Any]:
+        """Load the stage's artifacts, or only `names` (each array is read on its own; never unpickling)."""
         artifacts = record.get("artifacts", {})
+        if names is not None:
+            artifacts = {name: artifacts[name] for name in names}
+        wanted = {key for name, info in artifacts.items()
+                  for key in ([name] if info["kind"] == "array" else
+                              [f"{name}#{i}" for i in range(info.get("count", 0))] if info["kind"] == "arrays" else [])}
         arrays: dict[str, np.ndarray] = {}
-        if record.get("npz_sha256"):
+        if record.get("npz_sha256") and wanted:
             with np.load(self.npz, allow_pickle=False) as data:
-                arrays = {key: data[key] for key in data.files}
+                arrays = {key: data[key] for key in data.files if key in wanted}
         out: dict[str, Any] = {}
         for name, info in artifacts.items():
             if info["kind"] == "array":

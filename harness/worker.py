@@ -91,7 +91,7 @@ def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
     def artifact(name: str) -> Any:
         if name not in values:
             files, record = where[name]
-            values.update(files.load(record))
+            values.update(files.load(record, [name]))
         return values[name]
 
     for stage in pipeline.stages:
