@@ -10,6 +10,8 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
+import pkgutil
+import re
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -47,6 +49,11 @@ OPTIONAL_BUILTINS: tuple[str, ...] = (
     "plugins.reporters.html",
 )
 """Built-ins shipped by the project that are present only once written; absent modules are skipped."""
+
+TOLERANT_BUILTIN_PACKAGES: tuple[str, ...] = (
+    "plugins.hypotheses",
+)
+"""Packages whose every module is a built-in plugin that may fail: an import error becomes a warning."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,15 @@ def load_plugins(options: PluginOptions = PluginOptions()) -> LoadedPlugins:
         if importlib.util.find_spec(module_name) is None:
             continue
         _register(loaded, importlib.import_module(module_name), module_name, "built-in")
+    for module_name in _package_modules(TOLERANT_BUILTIN_PACKAGES):
+        if loaded.pm.is_blocked(module_name):
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:  # one broken hypothesis must not stop the others
+            loaded.warnings.append(f"built-in plugin {module_name!r} failed to import and was skipped: {_brief(exc)}")
+            continue
+        _register(loaded, module, module_name, "built-in")
     if options.autoload_enabled():
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             if loaded.pm.is_blocked(entry_point.name):
@@ -116,6 +132,16 @@ def load_plugins(options: PluginOptions = PluginOptions()) -> LoadedPlugins:
         if plugin is not None and not loaded.pm.is_blocked(name):
             _register(loaded, plugin, name, source)
     return loaded
+
+
+def _package_modules(packages: Iterable[str]) -> list[str]:
+    """The modules of each package that exists, sorted by name."""
+    names = []
+    for package in packages:
+        spec = importlib.util.find_spec(package) if importlib.util.find_spec(package.rpartition(".")[0]) else None
+        if spec is not None and spec.submodule_search_locations:
+            names += sorted(f"{package}.{info.name}" for info in pkgutil.iter_modules(spec.submodule_search_locations))
+    return names
 
 
 def _import_cli_plugin(spec: str, loaded: LoadedPlugins) -> tuple[str, ModuleType | None, str]:
@@ -212,6 +238,7 @@ class Registry:
     def _collect(self, hook: Any, kind: type, label: str, tolerant: bool = False) -> dict[str, Registered[Any]]:
         """Call each implementation separately so every record keeps its source; sort by name."""
         found: dict[str, Registered[Any]] = {}
+        plural = "hypotheses" if label == "hypothesis" else f"{label}s"
         for impl in hook.get_hookimpls():
             source = self.loaded.sources.get(impl.plugin_name, impl.plugin_name)
             try:
@@ -222,19 +249,24 @@ class Registry:
             except PluginError:
                 if not tolerant:
                     raise
-                self.loaded.warnings.append(f"{label}s of plugin {source} were skipped: {traceback.format_exc(limit=1).strip().splitlines()[-1]}")
+                self.loaded.warnings.append(f"{plural} of plugin {source} were skipped: {traceback.format_exc(limit=1).strip().splitlines()[-1]}")
                 continue
             except Exception as exc:
                 if not tolerant:
-                    raise PluginError(f"plugin {source} failed while registering {label}s: {_brief(exc)}") from exc
-                self.loaded.warnings.append(f"{label}s of plugin {source} were skipped: {_brief(exc)}")
+                    raise PluginError(f"plugin {source} failed while registering {plural}: {_brief(exc)}") from exc
+                self.loaded.warnings.append(f"{plural} of plugin {source} were skipped: {_brief(exc)}")
                 continue
             for record in records:
                 name = record.name
                 if name in found:
                     raise PluginError(f"duplicate {label} {name!r}: from {found[name].source} and from {source}")
                 found[name] = Registered(record, source)
-        return dict(sorted(found.items()))
+        return dict(sorted(found.items(), key=lambda item: natural_key(item[0])))
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key that orders embedded numbers by value: N-9 before N-10, O-7a before O-7b."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
 
 def build_registry(options: PluginOptions = PluginOptions()) -> Registry:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping, get_args
 
 from harness.errors import PluginError, UsageError
 from harness.stages import STAGES, stage_index
@@ -228,7 +228,13 @@ class CheckSpec:
 
 @dataclass(frozen=True)
 class RunRequest:
-    """One run a hypothesis needs: a pipeline with its scenario, profile, knob settings and seeds."""
+    """One run a hypothesis needs: a pipeline with its scenario, profile, knob settings and seeds.
+
+    `scenario` and `profile` left as None take the command line's (or the pipeline's default).
+    More than one seed makes a seed sweep (`harness hypotheses run --seeds N` resizes it).
+    `stage` "all" runs only up to the latest stage a prediction reads from this run. `against`
+    names a second pipeline, run as side b of a diff (for cross checks), with `against_knobs`.
+    """
 
     pipeline: str
     scenario: str | None = None
@@ -237,23 +243,79 @@ class RunRequest:
     seeds: tuple[int, ...] = (42,)
     stage: str = "all"
     label: str = ""
+    against: str | None = None
+    against_knobs: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seeds", tuple(self.seeds))
+        if not self.seeds:
+            raise PluginError(f"run request {self.label or self.pipeline!r} needs at least one seed")
+        if self.stage != "all":
+            stage_index(self.stage)
+
+
+Change = Literal["flip_to_fail", "flip_to_pass", "toward", "away", "unchanged", "changes", "value", "below", "above",
+                 "passes", "fails", "errors", "within_spread"]
+PREDICTION_CHANGES: tuple[str, ...] = get_args(Change)
+"""How a check can respond. Comparisons (flip_*, toward, away, unchanged, changes, within_spread) read
+the reference run and the intervention; the others read the intervention alone."""
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """How a check is predicted to respond between the baseline and an intervention."""
+    """How a check is predicted to respond between the baseline and an intervention.
+
+    `check` is a check id (`N-9`, `A-4@infer`) or `artifact:NAME` for a stored artifact of `stage`.
+    `intervention` names the run label it reads (None: every intervention, or the baseline when
+    there is none; "baseline": the baseline); `reference` the run it is compared with (default the
+    baseline). `field` is a `/`-separated path into the measured value (`details/...` into the
+    finding's details) and `measure` a function applied after it. `value` is the target of
+    value/below/above/toward/away (toward/away default to the check's expected value);
+    `tolerance` is relative (absolute when the target is 0). A `test` prediction decides the
+    verdict, a `control` must hold for the experiment to count (the knob took effect), a `report`
+    is judged and shown but decides nothing; `across_seeds` says whether every seed of a sweep or
+    any one must show the response.
+    """
 
     check: str
     stage: str
-    change: Literal["flip_to_fail", "flip_to_pass", "toward", "away", "unchanged", "value"]
+    change: Change
     value: Any = None
     tolerance: float | None = None
     intervention: str | None = None
+    reference: str | None = None
+    field: str | None = None
+    measure: Callable[[Any], Any] | None = None
+    side: str | None = None
+    role: Literal["test", "control", "report"] = "test"
+    across_seeds: Literal["all", "any"] = "all"
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        stage_index(self.stage)
+        if self.change not in PREDICTION_CHANGES:
+            raise PluginError(f"prediction on {self.check}: change {self.change!r} not in {PREDICTION_CHANGES}")
+        if self.change in ("value", "below", "above") and self.value is None:
+            raise PluginError(f"prediction on {self.check}: {self.change!r} needs a value")
+        if self.role not in ("test", "control", "report") or self.across_seeds not in ("all", "any"):
+            raise PluginError(f"prediction on {self.check}: role must be test, control or report; across_seeds all or any")
+
+
+VERDICTS: tuple[str, ...] = ("supported", "refuted")
+BASELINE = "baseline"
+"""The label that always names a hypothesis's baseline run."""
 
 
 @dataclass(frozen=True)
 class HypothesisSpec:
-    """A hypothesis as a plugin: the runs it needs and the prediction that decides it."""
+    """A hypothesis as a plugin: the runs it needs and the prediction that decides it.
+
+    `require` says whether every test prediction must hold ("all") or one suffices ("any").
+    `expected_verdict` is the verdict the spec's published or derived evidence implies (None when
+    untested); `needs_profile` with `needs_reason` marks a hypothesis that a smaller profile cannot
+    decide. `evaluate(results)`, when given, is one more test: it receives the runs by label (lists of
+    `harness.hypotheses.RunResult`, one per seed) and returns a `harness.hypotheses.Judgement`.
+    """
 
     id: str
     title: str
@@ -265,10 +327,35 @@ class HypothesisSpec:
     spec_section: str = ""
     needs_profile: str | None = None
     evaluate: Callable[..., Any] | None = None
+    expected_verdict: str | None = None
+    needs_reason: str = ""
+    require: Literal["all", "any"] = "all"
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "interventions", tuple(self.interventions))
+        object.__setattr__(self, "predictions", tuple(self.predictions))
+        if self.expected_verdict not in (None, *VERDICTS):
+            raise PluginError(f"hypothesis {self.id}: expected_verdict must be one of {VERDICTS} or None")
+        if self.require not in ("all", "any"):
+            raise PluginError(f"hypothesis {self.id}: require must be 'all' or 'any'")
+        labels = [run.label for run in self.interventions]
+        if "" in labels or BASELINE in labels or len(set(labels)) != len(labels):
+            raise PluginError(f"hypothesis {self.id}: each intervention needs its own label (not {BASELINE!r}), got {labels}")
+        for prediction in self.predictions:
+            for label in (prediction.intervention, prediction.reference):
+                if label is not None and label not in self.runs:
+                    raise PluginError(f"hypothesis {self.id}: prediction on {prediction.check} names run {label!r}; "
+                                      f"runs: {', '.join(self.runs)}")
 
     @property
     def name(self) -> str:
         return self.id
+
+    @property
+    def runs(self) -> dict[str, RunRequest]:
+        """Every run by label: the baseline under "baseline", then the interventions under theirs."""
+        return {BASELINE: self.baseline, **{run.label: run for run in self.interventions}}
 
 
 @dataclass(frozen=True)
