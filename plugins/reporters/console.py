@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness import ReporterSpec, hookimpl
+from plugins.reporters.markdown import first_finding_text
 
 CATEGORIES = ("normalization", "offsets", "amplitude")
 VERDICT_STYLE = {
@@ -55,19 +56,6 @@ def category_cell(entry: dict[str, Any], category: str, first_of_category: bool)
     return Text(label, style=style)
 
 
-def finding_text(entry: dict[str, Any]) -> str:
-    """The first finding of a stage in one line: check or artifact, and what it says."""
-    first = entry.get("first_finding")
-    if not first:
-        return ""
-    if "check" in first:
-        label = f" [{first['known_break']}]" if first.get("known_break") else ""
-        return f"{first['check']} ({first['side']}): {first['explanation']}{label}"
-    if "artifact" in first:
-        return f"{first['artifact']}: {first['explanation']}"
-    return f"{first.get('side', '')}: {first.get('explanation', '')}"
-
-
 def stage_table(report: dict[str, Any]) -> Table:
     sides = list(report["sides"])
     first_break = (report.get("first_break") or {}).get("stage")
@@ -91,7 +79,7 @@ def stage_table(report: dict[str, Any]) -> Table:
             *[side_cell(entry["sides"][side]) for side in sides],
             Text(label, style=VERDICT_STYLE.get(verdict, "")),
             *[category_cell(entry, c, first_by_category[c] == entry["stage"]) for c in CATEGORIES],
-            Text(_clip(finding_text(entry), FINDING_WIDTH)),
+            Text(_clip(first_finding_text(entry), FINDING_WIDTH)),
             style="on grey23" if marker else "",
         )
     return table
