@@ -101,6 +101,8 @@ class StageSpec:
 
     Input artifact names may carry a split suffix (`X.train`); the keyword is the name with dots
     replaced by underscores (`X_train`). `tolerances` maps an output to (rtol, atol) for diffs.
+    `device=True` marks a stage that runs on the TensorFlow device: its bits depend on the device and
+    the thread counts, so they join its cache key.
     """
 
     name: str
@@ -109,6 +111,7 @@ class StageSpec:
     outputs: tuple[str, ...] = ()
     tolerances: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     description: str = ""
+    device: bool = False
 
     def __post_init__(self) -> None:
         if self.name not in STAGES:

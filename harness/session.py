@@ -45,8 +45,16 @@ class Invocation:
     use_cache: bool = True
     cache_dir: Path | None = None
     device: str = "auto"
-    threads: tuple[int, int] = (2, 2)
+    threads: tuple[int, int] | None = None
     plugins: PluginOptions = PluginOptions()
+
+
+def auto_threads(sides: int, jobs: int) -> tuple[int, int]:
+    """Share the cores among the sides that run at once: two TensorFlow workers with 2 threads each on
+    2 cores oversubscribe them (the smoke diff measured 53 s against 43 s with 1 thread each)."""
+    at_once = max(1, min(sides, jobs))
+    per_side = max(1, (os.cpu_count() or 1) // at_once)
+    return per_side, per_side
 
 
 def default_run_dir(sides: dict[str, str]) -> Path:
@@ -78,7 +86,7 @@ def validate(inv: Invocation, registry: Registry) -> tuple[dict[str, Any], dict[
         "stages_reported": list(selection),
         "stages_run": list(stages_to_run(selection)),
         "device": inv.device,
-        "threads": list(inv.threads),
+        "threads": list(inv.threads or auto_threads(len(inv.sides), inv.jobs)),
         "jobs": inv.jobs,
         "cache": inv.use_cache,
         "plugins": {"extra": list(inv.plugins.extra), "blocked": list(inv.plugins.blocked)},
@@ -101,7 +109,7 @@ def execute(inv: Invocation, registry: Registry, console: Console, progress_cons
     jobs = [
         SideJob(side=side, pipeline=name, scenario=settings["scenario"], profile=inv.profile, run_seed=inv.seed,
                 stages=tuple(settings["stages_run"]), run_dir=str(run_dir), knob_overrides=dict(inv.overrides.get(side, {})),
-                device=inv.device, threads=inv.threads, plugins=inv.plugins, cache_dir=cache_dir, use_cache=inv.use_cache)
+                device=inv.device, threads=tuple(settings["threads"]), plugins=inv.plugins, cache_dir=cache_dir, use_cache=inv.use_cache)
         for side, name in inv.sides.items()
     ]
     with make_progress(progress_console, inv.sides, tuple(settings["stages_run"])) as progress:

@@ -113,6 +113,7 @@ def stage_key(
     stage: str,
     knobs: Mapping[str, Any],
     upstream: Mapping[str, str],
+    environment: Mapping[str, Any] | None = None,
 ) -> str:
     """Cache key of one stage: everything that can change its outputs, and nothing else."""
     recipe = {
@@ -125,6 +126,7 @@ def stage_key(
         "stage": stage,
         "knobs": dict(sorted(knobs.items())),
         "upstream": dict(sorted(upstream.items())),
+        "environment": dict(sorted((environment or {}).items())),
     }
     return hashlib.sha256(json.dumps(recipe, sort_keys=True, default=to_jsonable).encode()).hexdigest()
 

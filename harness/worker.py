@@ -107,8 +107,10 @@ def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
             continue
         stage_knobs = knobs_read_by(pipeline, stage.name, knobs)
         upstream = {name: keys[pipeline.producer_of(name)] for name in stage.inputs}
+        environment = {"device": job.device, "threads": list(job.threads)} if stage.device else {}
         key = stage_key(pipeline=job.pipeline, code=code, scenario=job.scenario, profile=job.profile,
-                        run_seed=job.run_seed, stage=stage.name, knobs=stage_knobs, upstream=upstream)
+                        run_seed=job.run_seed, stage=stage.name, knobs=stage_knobs, upstream=upstream,
+                        environment=environment)
         keys[stage.name] = key
         hit = cache.lookup(key, stage.name) if (cache and job.use_cache) else None
         if hit is not None and hit[0].is_intact(hit[1]):

@@ -31,7 +31,7 @@ def command() -> None:
 @click.option("--no-cache", is_flag=True, help="Recompute every stage (results still refresh the cache).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Stage cache folder.")
 @click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "gpu"]))
-@click.option("--threads", default="2,2", show_default=True, help="TensorFlow intra-op,inter-op thread counts.")
+@click.option("--threads", default="auto", show_default=True, help="TensorFlow intra-op,inter-op thread counts, or auto.")
 @plugin_option
 @click.pass_context
 def run(ctx: click.Context, ids: tuple[str, ...], run_all: bool, scenario: str | None, profile: str, seeds: int | None,

@@ -29,7 +29,8 @@ def run_options(func: Callable) -> Callable:
         click.option("--no-cache", is_flag=True, help="Recompute every stage (results still refresh the cache)."),
         click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Stage cache folder (default $HARNESS_CACHE_DIR or ~/.cache/ptycho-harness)."),
         click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "gpu"]), help="Where TensorFlow stages run."),
-        click.option("--threads", default="2,2", show_default=True, help="TensorFlow intra-op,inter-op thread counts."),
+        click.option("--threads", default="auto", show_default=True,
+                     help="TensorFlow intra-op,inter-op thread counts, e.g. 2,2; auto shares the cores among the sides running at once."),
         plugin_option,
     ]
     for option in reversed(options):
@@ -37,7 +38,10 @@ def run_options(func: Callable) -> Callable:
     return func
 
 
-def parse_threads(text: str) -> tuple[int, int]:
+def parse_threads(text: str) -> tuple[int, int] | None:
+    """`intra,inter`, or None for `auto` (the session divides the cores among the sides running at once)."""
+    if text == "auto":
+        return None
     try:
         intra, inter = (int(part) for part in text.split(","))
     except ValueError:

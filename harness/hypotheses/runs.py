@@ -40,7 +40,7 @@ class LedgerOptions:
     use_cache: bool = True
     cache_dir: Path | None = None
     device: str = "auto"
-    threads: tuple[int, int] = (2, 2)
+    threads: tuple[int, int] | None = None
     plugins: PluginOptions = PluginOptions()
 
 
