@@ -257,14 +257,14 @@ def _evaluate(check: CheckSpec, side: str, args: tuple[CheckInput, ...], setting
     if not isinstance(result, CheckResult):
         return [{**base, "status": "error", "measured": None, "expected": None, "tolerance": check.tolerance,
                  "explanation": f"check returned {type(result).__name__}, not CheckResult", "known_break": None}]
-    known = None if result.passed else _known_break(check, args)
+    known = None if result.passed else known_break_label(check, args)
     base["report_only"] = base["report_only"] or bool(result.details.get("report_only", False))
     return [{**base, "status": "pass" if result.passed else "fail", "measured": result.measured,
              "expected": result.expected, "tolerance": result.tolerance, "explanation": result.explanation,
              "known_break": known, "details": dict(result.details)}]
 
 
-def _known_break(check: CheckSpec, args: tuple[CheckInput, ...]) -> str | None:
+def known_break_label(check: CheckSpec, args: tuple[CheckInput, ...]) -> str | None:
     """Label a failure with the knob value the check lists as a known break, if a side has one."""
     for inp in args:
         for knob, values in check.known_breaks.items():

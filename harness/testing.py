@@ -9,6 +9,8 @@ Fixtures:
   and working folder and returns click's Result (exit_code, stdout, stderr).
 - `harness_run`: `harness_run("sim_lines", scenario="gs1_ideal", stage="scale")` runs one pipeline in
   this process without cache and returns its loaded artifacts and per-stage statuses.
+
+Helpers for testing a check on hand-made artifacts: `check_input(...)` and `run_check(spec, *inputs)`.
 """
 from __future__ import annotations
 
@@ -64,6 +66,23 @@ def harness_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[...
         return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
 
     return invoke
+
+
+def check_input(artifacts: dict[str, Any], pipeline: str = "sim_lines", knobs: dict[str, Any] | None = None,
+                scenario: str = "gs2_ideal", profile: str = "stable", side: str = "a") -> Any:
+    """A CheckInput over hand-made artifacts, for testing a check without running a pipeline."""
+    from harness.records import CheckInput
+
+    return CheckInput(side=side, pipeline=pipeline, scenario=scenario, profile=profile, knobs=knobs or {},
+                      artifacts=artifacts)
+
+
+def run_check(check: Any, *inputs: Any) -> tuple[Any, str | None]:
+    """A check's result and, when it fails, the known-break label the host would attach to it."""
+    from harness.diff import known_break_label
+
+    outcome = check.func(*inputs)
+    return outcome, None if outcome is None or outcome.passed else known_break_label(check, inputs)
 
 
 class PipelineRun:

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.diff import _known_break
 from harness.records import CheckInput, CheckResult
+from harness.testing import check_input, run_check
 from pipelines.physics.metrics import full_chain_product
 from plugins.checks import amplitude
 
@@ -18,16 +18,11 @@ BIG = {"probe_big": True, "combine": "polar"}
 
 
 def side(artifacts: dict[str, Any], pipeline: str = "sim_lines", knobs: dict[str, Any] | None = None) -> CheckInput:
-    return CheckInput(side="a", pipeline=pipeline, scenario="gs2_ideal", profile="stable", knobs=knobs or {},
-                      artifacts=artifacts)
+    return check_input(artifacts, pipeline, knobs)
 
 
 def run(check_id: str, inp: CheckInput) -> tuple[CheckResult | None, str | None]:
-    """The check's result and, when it fails, the known-break label the host would attach."""
-    spec = CHECKS[check_id]
-    outcome = spec.func(inp)
-    label = None if outcome is None or outcome.passed else _known_break(spec, (inp,))
-    return outcome, label
+    return run_check(CHECKS[check_id], inp)
 
 
 def metrics(**values: Any) -> dict[str, Any]:

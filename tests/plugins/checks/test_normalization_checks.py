@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.diff import _known_break
 from harness.records import CheckInput, CheckResult
+from harness.testing import check_input, run_check
 from harness.stages import STAGES
 from pipelines.physics.forward import far_field
 from pipelines.physics.probe import ideal_probe_raw, normalize_probe, normalize_probe_study_era, probe_mask
@@ -21,16 +21,11 @@ CLOSED_FORM = float(np.float32(np.float32(math.sqrt(NPHOTONS)) / np.float32(32))
 
 def side(artifacts: dict[str, Any], pipeline: str = "sim_lines", scenario: str = "gs2_ideal",
          knobs: dict[str, Any] | None = None) -> CheckInput:
-    return CheckInput(side="a", pipeline=pipeline, scenario=scenario, profile="stable", knobs=knobs or {},
-                      artifacts=artifacts)
+    return check_input(artifacts, pipeline, knobs, scenario)
 
 
 def run(check_id: str, *inputs: CheckInput) -> tuple[CheckResult | None, str | None]:
-    """The check's result and, when it fails, the known-break label the host would attach."""
-    spec = CHECKS[check_id]
-    outcome = spec.func(*inputs)
-    label = None if outcome is None or outcome.passed else _known_break(spec, inputs)
-    return outcome, label
+    return run_check(CHECKS[check_id], *inputs)
 
 
 def ideal_probe(era: str = "tip", lowpass: float = 0.7) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.diff import _known_break
 from harness.records import CheckInput, CheckResult
+from harness.testing import check_input, run_check
 from pipelines.physics.grouping import group_coordinates
 from pipelines.physics.probe import ideal_probe_raw, normalize_probe, probe_mask
 from pipelines.physics.scan import legacy_grid, split_by_y, uniform_positions
@@ -22,16 +22,11 @@ TILE_CONFIG = {"N": 16, "outer_offset_test": 8, "size": 48, "bigN": 16, "gridsiz
 
 
 def side(artifacts: dict[str, Any], pipeline: str = "sim_lines", knobs: dict[str, Any] | None = None) -> CheckInput:
-    return CheckInput(side="a", pipeline=pipeline, scenario="gs2_ideal", profile="stable", knobs=knobs or {},
-                      artifacts=artifacts)
+    return check_input(artifacts, pipeline, knobs)
 
 
 def run(check_id: str, inp: CheckInput) -> tuple[CheckResult | None, str | None]:
-    """The check's result and, when it fails, the known-break label the host would attach."""
-    spec = CHECKS[check_id]
-    outcome = spec.func(inp)
-    label = None if outcome is None or outcome.passed else _known_break(spec, (inp,))
-    return outcome, label
+    return run_check(CHECKS[check_id], inp)
 
 
 def groups(sign: float = -1.0, seed: int = 0) -> dict[str, np.ndarray]:
