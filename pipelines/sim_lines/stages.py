@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.config_trace import TracedStore
+from pipelines.config_trace import TRACED_KEYS, TracedStore
 from pipelines.physics import forward, grouping, normalization
 from pipelines.physics.objects import lines_object
 from pipelines.physics.patches import bilinear_patches
@@ -37,18 +37,15 @@ def config(ctx) -> dict[str, Any]:
         "probe_scale": scenario.probe_scale, "default_probe_scale": store["default_probe_scale"],
         "probe.mask": scenario.probe_mask, "probe.big": scenario.probe_big, "object.big": True, "pad_object": True,
         "amp_activation": "sigmoid", "n_filters_scale": 2, "nphotons": params.nphotons,
-        "batch_size": params.batch_size, "nepochs": params.nepochs, "mae_weight": 0.0, "nll_weight": 1.0,
+        "mae_weight": 0.0, "nll_weight": 1.0,
         "realspace_weight": 0.0, "realspace_mae_weight": 0.0, "tv_weight": 0.0,
         "intensity_scale.trainable": True, "probe.trainable": False, "positions.provided": True, "set_phi": False,
-        "size": OBJECT_SIZE, "data_source": "lines", "neighbor_count": params.neighbor_count,
-        "group_count": counts["group_count"], "reassemble_M": params.reassemble_M,
-        "group_limit": params.group_limit, "run_seed": ctx.run_seed, "profile": ctx.profile,
+        "size": OBJECT_SIZE, "data_source": "lines", "run_seed": ctx.run_seed, "profile": ctx.profile,
         "scenario": scenario.name, **counts,
         **{key: value for key, value in asdict(params).items() if key not in ("N", "nphotons", "group_count")},
     }
     derived = {**sizes, "closed_form_scale": float(np.sqrt(params.nphotons) / (N / 2))}
-    trace = [["config", key, resolved[key]] for key in ("N", "gridsize", "probe_scale", "probe.big", "probe.mask",
-                                                          "nphotons", "padded_size")]
+    trace = [["config", key, resolved[key]] for key in TRACED_KEYS]
     return {"config": resolved, "derived": derived, "config_trace": trace, "sl_store": store}
 
 
