@@ -8,14 +8,14 @@ side did not run it.
 from __future__ import annotations
 
 import datetime as _dt
-import traceback
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from harness.compare import DEFAULT_TOLERANCE, Comparison
 from harness.manager import Registry
-from harness.records import CATEGORIES, CheckInput, CheckResult, CheckSpec, PipelineSpec
+from harness.checking import run_checks
+from harness.records import CATEGORIES, CheckInput, PipelineSpec
 from harness.runner import SideOutcome
 from harness.stages import STAGES
 from harness.store import StageFiles
@@ -171,7 +171,12 @@ def _stage_entry(registry, stage, outcomes, pipelines, knobs, settings, present)
     only: dict[str, list[str]] = {side: [] for side in outcomes}
     if len(outcomes) == 2 and all(usable.values()):
         comparisons, only = _compare_stage(registry, stage, outcomes, pipelines, artifacts, knobs, settings)
-    findings = _run_checks(registry, stage, outcomes, pipelines, artifacts, knobs, settings)
+    inputs = {
+        side: CheckInput(side=side, pipeline=outcomes[side].job.pipeline, scenario=settings["scenario"],
+                         profile=settings["profile"], knobs=knobs[side], artifacts=artifacts[side])
+        for side in artifacts
+    }
+    findings = run_checks(registry, stage, inputs, settings["profile"])
     verdict, category, first = _verdict(side_status, comparisons, findings)
     if verdict == "equal" and len(outcomes) == 1:
         verdict = "ok"
@@ -211,76 +216,6 @@ def _tolerance(a: tuple[float, float] | None, b: tuple[float, float] | None) -> 
     if not given:
         return DEFAULT_TOLERANCE
     return (max(t[0] for t in given), max(t[1] for t in given))
-
-
-def _run_checks(registry, stage, outcomes, pipelines, artifacts, knobs, settings) -> list[dict[str, Any]]:
-    findings: list[dict[str, Any]] = []
-    inputs = {
-        side: CheckInput(side=side, pipeline=outcomes[side].job.pipeline, scenario=settings["scenario"],
-                         profile=settings["profile"], knobs=knobs[side], artifacts=artifacts[side])
-        for side in artifacts
-    }
-    for registered in registry.checks.values():
-        check: CheckSpec = registered.record
-        if check.stage != stage:
-            continue
-        if check.cross:
-            if len(inputs) == 2:
-                a, b = inputs.values()
-                if _applies(check, a.pipeline) or _applies(check, b.pipeline):
-                    findings.extend(_evaluate(check, "cross", (a, b), settings, knobs))
-            continue
-        for side, inp in inputs.items():
-            if _applies(check, inp.pipeline):
-                findings.extend(_evaluate(check, side, (inp,), settings, knobs))
-    return findings
-
-
-def _applies(check: CheckSpec, pipeline: str) -> bool:
-    return check.pipelines is None or pipeline in check.pipelines
-
-
-def _evaluate(check: CheckSpec, side: str, args: tuple[CheckInput, ...], settings, knobs) -> list[dict[str, Any]]:
-    base = {"check": check.id, "category": check.category, "severity": check.severity, "side": side,
-            "stage": check.stage, "report_only": settings["profile"] in check.report_only_in}
-    try:
-        result = check.func(*args)
-    except KeyError as exc:
-        return [{**base, "status": "n/a", "measured": None, "expected": None, "tolerance": check.tolerance,
-                 "explanation": f"not applicable: missing artifact {exc}", "known_break": None}]
-    except Exception as exc:
-        return [{**base, "status": "error", "measured": None, "expected": None, "tolerance": check.tolerance,
-                 "explanation": f"check raised {type(exc).__name__}: {exc}", "known_break": None,
-                 "traceback": traceback.format_exc()}]
-    if result is None:
-        return []
-    if not isinstance(result, CheckResult):
-        return [{**base, "status": "error", "measured": None, "expected": None, "tolerance": check.tolerance,
-                 "explanation": f"check returned {type(result).__name__}, not CheckResult", "known_break": None}]
-    known = None if result.passed else known_break_label(check, args)
-    base["report_only"] = base["report_only"] or bool(result.details.get("report_only", False))
-    return [{**base, "status": "pass" if result.passed else "fail", "measured": result.measured,
-             "expected": result.expected, "tolerance": result.tolerance, "explanation": result.explanation,
-             "known_break": known, "details": dict(result.details)}]
-
-
-def known_break_label(check: CheckSpec, args: tuple[CheckInput, ...]) -> str | None:
-    """Label a failure with the knob value the check lists as a known break, if a side has one."""
-    for inp in args:
-        for knob, values in check.known_breaks.items():
-            if knob in inp.knobs and _matches(inp.knobs[knob], values):
-                return f"known break of {inp.pipeline} {knob}={_text(inp.knobs[knob])}"
-    return None
-
-
-def _matches(value: Any, values: tuple[Any, ...]) -> bool:
-    return any(_text(value) == _text(candidate) for candidate in values)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:g}"
-    return str(value)
 
 
 def _breaks(finding: dict[str, Any]) -> bool:

@@ -79,7 +79,7 @@ def check_input(artifacts: dict[str, Any], pipeline: str = "sim_lines", knobs: d
 
 def run_check(check: Any, *inputs: Any) -> tuple[Any, str | None]:
     """A check's result and, when it fails, the known-break label the host would attach to it."""
-    from harness.diff import known_break_label
+    from harness.checking import known_break_label
 
     outcome = check.func(*inputs)
     return outcome, None if outcome is None or outcome.passed else known_break_label(check, inputs)

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import pytest
 
-from harness.diff import _evaluate
+from harness.checking import evaluate
 from harness.knobs import effective_knobs
 from harness.manager import PluginOptions, Registry, load_plugins
 from harness.records import CheckInput
@@ -22,7 +22,7 @@ def findings_up_to_scale(registry: Registry, run: Any, knobs: dict[str, Any]) ->
         check = registered.record
         if check.cross or stage_index(check.stage) > stage_index("scale") or "sim_lines" not in (check.pipelines or ()):
             continue
-        for finding in _evaluate(check, "a", (inp,), {"profile": "smoke"}, {}):
+        for finding in evaluate(check, "a", (inp,), "smoke"):
             out[check_id] = finding
     return out
 
