@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pluggy
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, NotApplicable
 from harness.records import (
     CheckInput,
     CheckResult,
@@ -32,4 +32,5 @@ __all__ = [
     "Prediction",
     "ReporterSpec",
     "HarnessError",
+    "NotApplicable",
 ]

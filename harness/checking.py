@@ -8,6 +8,7 @@ import traceback
 from typing import Any, Mapping
 
 from harness.manager import Registry
+from harness.errors import NotApplicable
 from harness.records import CheckInput, CheckResult, CheckSpec
 
 
@@ -43,6 +44,9 @@ def evaluate(check: CheckSpec, side: str, args: tuple[CheckInput, ...], profile:
     except KeyError as exc:
         return [{**base, "status": "n/a", "measured": None, "expected": None, "tolerance": check.tolerance,
                  "explanation": f"not applicable: missing artifact {exc}", "known_break": None}]
+    except NotApplicable as exc:
+        return [{**base, "status": "n/a", "measured": None, "expected": None, "tolerance": check.tolerance,
+                 "explanation": f"not applicable: {exc}", "known_break": None}]
     except Exception as exc:
         return [{**base, "status": "error", "measured": None, "expected": None, "tolerance": check.tolerance,
                  "explanation": f"check raised {type(exc).__name__}: {exc}", "known_break": None,

@@ -24,3 +24,7 @@ class StageContractError(HarnessError):
 
 class DeviceError(HarnessError):
     """The requested compute device is not available."""
+
+
+class NotApplicable(Exception):
+    """Raised by a check whose inputs exist but do not call for it here; the message says why."""

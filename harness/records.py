@@ -130,6 +130,8 @@ class PipelineSpec:
     scenarios: tuple[str, ...] = ("default",)
     profiles: tuple[str, ...] = DEFAULT_PROFILES
     description: str = ""
+    conventions: Mapping[str, Any] = field(default_factory=dict)
+    base: str | None = None
 
     def __post_init__(self) -> None:
         stages = tuple(self.stages)
@@ -181,6 +183,7 @@ class CheckInput:
     profile: str
     knobs: Mapping[str, Any]
     artifacts: Mapping[str, Any]
+    conventions: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -200,9 +203,11 @@ class CheckSpec:
     """An invariant evaluated on stored artifacts after a stage ran.
 
     `func(inp: CheckInput) -> CheckResult | None` for per-side checks, or `func(a, b)` when
-    `cross` is true; returning None means "not applicable here". `known_breaks` maps a knob to
-    the values known to break the check (the finding is then labelled with that knob);
-    in the profiles of `report_only_in` a failure is reported but never breaks the stage.
+    `cross` is true; returning None (or raising `NotApplicable(reason)`) means "not applicable
+    here". `requires` names the artifacts the check reads and `conventions` the pipeline conventions
+    it takes its expectation from: a side lacking one gets a "not applicable" finding that says which.
+    `known_breaks` maps a knob to the values known to break the check (the finding is then labelled
+    with that knob); in the profiles of `report_only_in` a failure is reported but never breaks the stage.
     """
 
     id: str
@@ -216,9 +221,13 @@ class CheckSpec:
     pipelines: tuple[str, ...] | None = None
     known_breaks: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     report_only_in: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    conventions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         stage_index(self.stage)
+        object.__setattr__(self, "requires", tuple(self.requires))
+        object.__setattr__(self, "conventions", tuple(self.conventions))
         if self.category not in CATEGORIES:
             raise PluginError(f"check {self.id}: category {self.category!r} not in {CATEGORIES}")
         if self.severity not in SEVERITIES:
