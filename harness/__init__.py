@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pluggy
 
+from harness.derive import PipelineVariant, derive
+
 from harness.errors import HarnessError, NotApplicable
 from harness.records import (
     CheckInput,
@@ -33,4 +35,6 @@ __all__ = [
     "ReporterSpec",
     "HarnessError",
     "NotApplicable",
+    "derive",
+    "PipelineVariant",
 ]

@@ -8,18 +8,13 @@ from typing import Any, Mapping
 
 from harness import hookimpl
 from harness.compare import default_comparator
-from harness.records import StageSpec
-
-
-def keyword_for(artifact: str) -> str:
-    """The keyword argument an input artifact is passed as: dots become underscores."""
-    return artifact.replace(".", "_")
+from harness.records import StageSpec, input_keyword
 
 
 @hookimpl(trylast=True)
 def harness_run_stage(ctx: Any, stage: StageSpec, inputs: Mapping[str, Any]) -> Mapping[str, Any]:
     """Call the stage function with its inputs as keywords."""
-    return stage.func(ctx, **{keyword_for(name): value for name, value in inputs.items()})
+    return stage.func(ctx, **{input_keyword(name): value for name, value in inputs.items()})
 
 
 @hookimpl(trylast=True)

@@ -5,54 +5,81 @@ The diff asks this module for a stage's findings; the report model decides what 
 from __future__ import annotations
 
 import traceback
+from dataclasses import replace
 from typing import Any, Mapping
 
 from harness.manager import Registry
+from harness.artifacts import layout_mismatch
+from harness.conventions import resolve_conventions
 from harness.errors import NotApplicable
-from harness.records import CheckInput, CheckResult, CheckSpec
+from harness.records import CheckInput, CheckResult, CheckSpec, knob_text
 
 
 def run_checks(registry: Registry, stage: str, inputs: Mapping[str, CheckInput], profile: str) -> list[dict[str, Any]]:
-    """Findings of every check registered at `stage`: per side on each input, cross checks on both."""
+    """Findings of every check registered at `stage`: per side on each input, cross checks on both.
+
+    Each side's declared conventions are evaluated for its knobs first; a check whose artifacts or
+    conventions a side lacks gets a "not applicable" finding that names what is missing.
+    """
+    sides = {side: with_conventions(registry, inp) for side, inp in inputs.items()}
     findings: list[dict[str, Any]] = []
     for registered in registry.checks.values():
         check: CheckSpec = registered.record
         if check.stage != stage:
             continue
         if check.cross:
-            if len(inputs) == 2:
-                a, b = inputs.values()
-                if _applies(check, a.pipeline) or _applies(check, b.pipeline):
-                    findings.extend(evaluate(check, "cross", (a, b), profile))
+            if len(sides) == 2:
+                findings.extend(evaluate(check, "cross", tuple(sides.values()), profile))
             continue
-        for side, inp in inputs.items():
-            if _applies(check, inp.pipeline):
+        for side, inp in sides.items():
+            if check.pipelines is None or inp.pipeline in check.pipelines:
                 findings.extend(evaluate(check, side, (inp,), profile))
     return findings
 
 
-def _applies(check: CheckSpec, pipeline: str) -> bool:
-    return check.pipelines is None or pipeline in check.pipelines
+def with_conventions(registry: Registry, inp: CheckInput) -> CheckInput:
+    """The input with its pipeline's conventions evaluated for its knobs (kept when already given)."""
+    if inp.conventions or inp.pipeline not in registry.pipelines:
+        return inp
+    return replace(inp, conventions=resolve_conventions(registry.pipeline(inp.pipeline), inp.knobs))
+
+
+def missing_inputs(check: CheckSpec, args: tuple[CheckInput, ...]) -> str | None:
+    """Why a check cannot run on these sides: the first artifact or convention one of them lacks."""
+    for inp in args:
+        label = f" on side {inp.side}" if len(args) > 1 else ""
+        absent = [name for name in check.requires if name not in inp.artifacts]
+        if absent:
+            return f"missing artifact {', '.join(absent)}{label}"
+        for name in check.requires:
+            mismatch = layout_mismatch(name, inp.artifacts[name])
+            if mismatch:
+                return mismatch + label
+        undeclared = [name for name in check.conventions if name not in inp.conventions]
+        if undeclared:
+            return f"convention {', '.join(undeclared)} undeclared by {inp.pipeline}{label}"
+    return None
 
 
 def evaluate(check: CheckSpec, side: str, args: tuple[CheckInput, ...], profile: str) -> list[dict[str, Any]]:
     """One check on one side (or both, for a cross check) as finding dicts; none when it does not apply."""
     base = {"check": check.id, "category": check.category, "severity": check.severity, "side": side,
             "stage": check.stage, "report_only": profile in check.report_only_in}
+    missing = missing_inputs(check, args)
+    if missing is not None:
+        return [not_applicable(base, check, missing)]
     try:
         result = check.func(*args)
     except KeyError as exc:
-        return [{**base, "status": "n/a", "measured": None, "expected": None, "tolerance": check.tolerance,
-                 "explanation": f"not applicable: missing artifact {exc}", "known_break": None}]
+        return [not_applicable(base, check, f"missing artifact {exc}")]
     except NotApplicable as exc:
-        return [{**base, "status": "n/a", "measured": None, "expected": None, "tolerance": check.tolerance,
-                 "explanation": f"not applicable: {exc}", "known_break": None}]
+        return [not_applicable(base, check, str(exc))]
     except Exception as exc:
         return [{**base, "status": "error", "measured": None, "expected": None, "tolerance": check.tolerance,
                  "explanation": f"check raised {type(exc).__name__}: {exc}", "known_break": None,
                  "traceback": traceback.format_exc()}]
     if result is None:
-        return []
+        return [not_applicable(base, check, "the check found nothing to judge here (it gave no reason)")]
     if not isinstance(result, CheckResult):
         return [{**base, "status": "error", "measured": None, "expected": None, "tolerance": check.tolerance,
                  "explanation": f"check returned {type(result).__name__}, not CheckResult", "known_break": None}]
@@ -63,20 +90,20 @@ def evaluate(check: CheckSpec, side: str, args: tuple[CheckInput, ...], profile:
              "known_break": known, "details": dict(result.details)}]
 
 
+def not_applicable(base: dict[str, Any], check: CheckSpec, reason: str) -> dict[str, Any]:
+    """A finding saying the check did not run here, and why."""
+    return {**base, "status": "n/a", "measured": None, "expected": None, "tolerance": check.tolerance,
+            "explanation": f"not applicable: {reason}", "known_break": None}
+
+
 def known_break_label(check: CheckSpec, args: tuple[CheckInput, ...]) -> str | None:
     """Label a failure with the knob value the check lists as a known break, if a side has one."""
     for inp in args:
         for knob, values in check.known_breaks.items():
             if knob in inp.knobs and _matches(inp.knobs[knob], values):
-                return f"known break of {inp.pipeline} {knob}={_text(inp.knobs[knob])}"
+                return f"known break of {inp.pipeline} {knob}={knob_text(inp.knobs[knob])}"
     return None
 
 
 def _matches(value: Any, values: tuple[Any, ...]) -> bool:
-    return any(_text(value) == _text(candidate) for candidate in values)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:g}"
-    return str(value)
+    return any(knob_text(value) == knob_text(candidate) for candidate in values)

@@ -15,6 +15,7 @@ from typing import Any
 from harness.compare import DEFAULT_TOLERANCE, Comparison
 from harness.manager import Registry
 from harness.checking import run_checks
+from harness.conventions import resolve_conventions
 from harness.records import CATEGORIES, CheckInput, PipelineSpec
 from harness.runner import SideOutcome
 from harness.stages import STAGES
@@ -199,6 +200,7 @@ def _compare_stage(registry, stage, outcomes, pipelines, artifacts, knobs, setti
     only = {a_side: [n for n in spec_a.outputs if n not in spec_b.outputs],
             b_side: [n for n in spec_b.outputs if n not in spec_a.outputs]}
     context = {"pipelines": {s: outcomes[s].job.pipeline for s in outcomes}, "knobs": knobs,
+               "conventions": {s: resolve_conventions(pipelines[s], knobs[s]) for s in outcomes},
                "scenario": settings.get("scenario"), "profile": settings.get("profile")}
     results = []
     for name in shared:

@@ -50,6 +50,15 @@ def harness_register_reporters() -> Iterable[ReporterSpec]:
 
 
 @hookspec
+def harness_check_registry(registry: Any) -> None:
+    """Validate what this plugin refers to against everything registered; raise PluginError naming it.
+
+    Fires once per plugin manager, when its Registry has collected the pipelines (in the host and in
+    each worker). For references that live outside records, such as knob names in a data file.
+    """
+
+
+@hookspec
 def harness_before_stage_run(ctx: Any, stage: StageSpec) -> None:
     """Called in the worker just before a stage computes (a cache hit does not compute and does not fire it).
 
@@ -89,6 +98,6 @@ def harness_select_comparator(stage: str, artifact: str, a: Any, b: Any, context
     """Return a comparator for one artifact present on both sides, or None to pass.
 
     A comparator is a callable `(a, b, tolerance) -> Comparison`. `context` holds the two
-    pipelines, scenario, profile and effective knobs of each side. The built-in (trylast)
+    pipelines, scenario, profile, and each side's effective knobs and evaluated conventions. The built-in (trylast)
     chooses by value type: equal-shape arrays, different-shape arrays, scalars, dicts.
     """

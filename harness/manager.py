@@ -22,6 +22,7 @@ from typing import Any, Generic, Iterable, TypeVar
 import pluggy
 
 from harness import hookspecs
+from harness.derive import PipelineVariant, resolve_variants
 from harness.errors import PluginError, UsageError
 from harness.records import CheckSpec, HypothesisSpec, PipelineSpec, ReporterSpec
 
@@ -85,6 +86,7 @@ class LoadedPlugins:
     pm: pluggy.PluginManager
     sources: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    blocked: tuple[str, ...] = ()
 
 
 def new_plugin_manager() -> pluggy.PluginManager:
@@ -96,7 +98,7 @@ def new_plugin_manager() -> pluggy.PluginManager:
 
 def load_plugins(options: PluginOptions = PluginOptions()) -> LoadedPlugins:
     """Build a fresh manager with built-ins, entry points and `-p` plugins, honouring blocks."""
-    loaded = LoadedPlugins(pm=new_plugin_manager())
+    loaded = LoadedPlugins(pm=new_plugin_manager(), blocked=tuple(options.blocked))
     for name in options.blocked:
         loaded.pm.set_blocked(name)
     for module_name in BUILTIN_PLUGINS:
@@ -199,17 +201,21 @@ class Registry:
     def __init__(self, loaded: LoadedPlugins):
         self.loaded = loaded
         self.pm = loaded.pm
-        self.pipelines: dict[str, Registered[PipelineSpec]] = self._collect(
-            self.pm.hook.harness_register_pipelines, PipelineSpec, "pipeline"
+        self.pipelines: dict[str, Registered[PipelineSpec]] = resolve_registered(
+            self._collect(self.pm.hook.harness_register_pipelines, (PipelineSpec, PipelineVariant), "pipeline")
         )
         self._checks: dict[str, Registered[CheckSpec]] | None = None
+        self.pm.hook.harness_check_registry(registry=self)
         self._hypotheses: dict[str, Registered[HypothesisSpec]] | None = None
         self._reporters: dict[str, Registered[ReporterSpec]] | None = None
 
     @property
     def checks(self) -> dict[str, Registered[CheckSpec]]:
         if self._checks is None:
-            self._checks = self._collect(self.pm.hook.harness_register_checks, CheckSpec, "check")
+            checks = self._collect(self.pm.hook.harness_register_checks, CheckSpec, "check")
+            for registered in checks.values():
+                check_known_breaks(registered, self.pipelines, bool(self.loaded.blocked))
+            self._checks = checks
         return self._checks
 
     @property
@@ -235,7 +241,7 @@ class Registry:
                 f"unknown pipeline {name!r}; valid pipelines: {', '.join(sorted(self.pipelines)) or '(none registered)'}"
             ) from None
 
-    def _collect(self, hook: Any, kind: type, label: str, tolerant: bool = False) -> dict[str, Registered[Any]]:
+    def _collect(self, hook: Any, kind: type | tuple[type, ...], label: str, tolerant: bool = False) -> dict[str, Registered[Any]]:
         """Call each implementation separately so every record keeps its source; sort by name."""
         found: dict[str, Registered[Any]] = {}
         plural = "hypotheses" if label == "hypothesis" else f"{label}s"
@@ -245,7 +251,8 @@ class Registry:
                 records = list(impl.function() or ())
                 for record in records:
                     if not isinstance(record, kind):
-                        raise PluginError(f"{label} hook of {source} returned {type(record).__name__}, not {kind.__name__}")
+                        wanted = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+                        raise PluginError(f"{label} hook of {source} returned {type(record).__name__}, not {wanted}")
             except PluginError:
                 if not tolerant:
                     raise
@@ -262,6 +269,37 @@ class Registry:
                     raise PluginError(f"duplicate {label} {name!r}: from {found[name].source} and from {source}")
                 found[name] = Registered(record, source)
         return dict(sorted(found.items(), key=lambda item: natural_key(item[0])))
+
+
+def check_known_breaks(registered: Registered[CheckSpec], pipelines: dict[str, Registered[PipelineSpec]],
+                       some_blocked: bool) -> None:
+    """Every knob a check lists as a known break is a registered knob, and every value a valid one of it.
+
+    A renamed knob would otherwise turn a known break into an unlabelled new one. When a plugin is
+    blocked (`-p no:NAME`) its knobs are unknown here, so an unknown knob is then tolerated.
+    """
+    check = registered.record
+    for knob, values in check.known_breaks.items():
+        owners = [r.record for r in pipelines.values() if knob in r.record.knobs]
+        if not owners and not some_blocked:
+            known = sorted({name for r in pipelines.values() for name in r.record.knobs})
+            raise PluginError(f"check {check.id} (from {registered.source}) lists known break knob {knob!r}, which no "
+                              f"registered pipeline has; knobs: {', '.join(known) or '(none)'}")
+        for pipeline in owners:
+            spec = pipeline.knobs[knob]
+            for value in values:
+                if not spec.accepts(knob, value):
+                    choices = ", ".join(spec.choices or ()) or f"any {type(spec.default).__name__}"
+                    raise PluginError(f"check {check.id} (from {registered.source}) lists known break {knob}={value!r}, "
+                                      f"not a value of {pipeline.name}'s knob; valid values: {choices}")
+
+
+def resolve_registered(found: dict[str, Registered[Any]]) -> dict[str, Registered[PipelineSpec]]:
+    """Pipelines with every derived variant resolved against its base, each keeping its own source."""
+    specs = {name: r.record for name, r in found.items() if isinstance(r.record, PipelineSpec)}
+    variants = {name: r.record for name, r in found.items() if isinstance(r.record, PipelineVariant)}
+    resolved = resolve_variants(specs, variants)
+    return {name: Registered(resolved[name], found[name].source) for name in found}
 
 
 def natural_key(name: str) -> tuple:

@@ -1,6 +1,7 @@
 """Frozen records that plugins return and the host passes around: the public data model."""
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, get_args
@@ -53,6 +54,26 @@ class Knob:
         except (TypeError, ValueError) as exc:
             kind = type(self.default).__name__
             raise UsageError(f"invalid value {raw!r} for knob {name!r}: expected {kind} ({exc})") from None
+
+
+    def accepts(self, name: str, value: Any) -> bool:
+        """Whether `value` (as a check or data file names it) is a value this knob can take."""
+        if self.choices is not None:
+            return any(knob_text(self.coerce(name, choice)) == knob_text(value) for choice in self.choices)
+        try:
+            self.coerce(name, knob_text(value))
+        except UsageError:
+            return False
+        return True
+
+
+def knob_text(value: Any) -> str:
+    """A knob value as text that matches however it was written: 1.0 and 1 alike, lists as JSON."""
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return _choice_text(value)
+    return str(value)
 
 
 def _choice_text(value: Any) -> str:
@@ -119,6 +140,26 @@ class StageSpec:
         object.__setattr__(self, "inputs", tuple(self.inputs))
         object.__setattr__(self, "outputs", tuple(self.outputs))
 
+    def bind_inputs(self, pipeline: str) -> None:
+        """Fail now, naming the stage and the parameter, if `func(ctx, **inputs)` could not be called."""
+        try:
+            signature = inspect.signature(self.func)
+        except (TypeError, ValueError):
+            return  # builtins and C callables carry no signature to check
+        keywords = {input_keyword(name): None for name in self.inputs}
+        try:
+            signature.bind(None, **keywords)
+        except TypeError as exc:
+            raise PluginError(
+                f"pipeline {pipeline!r}, stage {self.name!r}: {getattr(self.func, '__qualname__', self.func)}{signature} "
+                f"cannot take its inputs ({exc}); it is called as func(ctx, {', '.join(keywords) or ''})"
+            ) from None
+
+
+def input_keyword(artifact: str) -> str:
+    """The keyword a stage function receives an input artifact under: dots become underscores."""
+    return artifact.replace(".", "_")
+
 
 @dataclass(frozen=True)
 class PipelineSpec:
@@ -150,6 +191,7 @@ class PipelineSpec:
             )
         produced: dict[str, str] = {}
         for stage in stages:
+            stage.bind_inputs(self.name)
             for name in stage.inputs:
                 if name not in produced:
                     raise PluginError(

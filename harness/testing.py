@@ -14,6 +14,7 @@ Helpers for testing a check on hand-made artifacts: `check_input(...)` and `run_
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any, Callable
 
@@ -69,19 +70,40 @@ def harness_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[...
 
 
 def check_input(artifacts: dict[str, Any], pipeline: str = "sim_lines", knobs: dict[str, Any] | None = None,
-                scenario: str = "gs2_ideal", profile: str = "stable", side: str = "a") -> Any:
-    """A CheckInput over hand-made artifacts, for testing a check without running a pipeline."""
+                scenario: str = "gs2_ideal", profile: str = "stable", side: str = "a",
+                conventions: dict[str, Any] | None = None) -> Any:
+    """A CheckInput over hand-made artifacts, for testing a check without running a pipeline.
+
+    Conventions left as None are the registered pipeline's, evaluated for its default knobs with
+    `knobs` applied (none for a pipeline that is not registered).
+    """
+    from harness.conventions import resolve_conventions
     from harness.records import CheckInput
 
+    if conventions is None:
+        registered = _builtin_registry().pipelines.get(pipeline)
+        spec = registered.record if registered else None
+        conventions = resolve_conventions(spec, {**{n: k.default for n, k in spec.knobs.items()}, **(knobs or {})}) if spec else {}
     return CheckInput(side=side, pipeline=pipeline, scenario=scenario, profile=profile, knobs=knobs or {},
-                      artifacts=artifacts)
+                      artifacts=artifacts, conventions=conventions)
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_registry() -> Any:
+    """The built-in plugins' registry, loaded once per test process."""
+    return manager.Registry(manager.load_plugins(manager.PluginOptions(autoload=False)))
 
 
 def run_check(check: Any, *inputs: Any) -> tuple[Any, str | None]:
-    """A check's result and, when it fails, the known-break label the host would attach to it."""
+    """A check's result (None when it does not apply) and, when it fails, the known-break label the host would attach."""
     from harness.checking import known_break_label
 
-    outcome = check.func(*inputs)
+    from harness.errors import NotApplicable
+
+    try:
+        outcome = check.func(*inputs)
+    except NotApplicable:
+        return None, None
     return outcome, None if outcome is None or outcome.passed else known_break_label(check, inputs)
 
 

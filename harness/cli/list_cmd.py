@@ -45,9 +45,10 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _pipelines(registry: Registry):
-    rows = [[name, str(len(r.record.stages)), ", ".join(r.record.scenarios), ", ".join(r.record.profiles), r.source]
+    rows = [[name, r.record.base or "-", str(len(r.record.stages)), ", ".join(r.record.scenarios),
+             ", ".join(r.record.profiles), r.source]
             for name, r in registry.pipelines.items()]
-    return ["pipeline", "stages", "scenarios", "profiles", "from"], rows
+    return ["pipeline", "derived from", "stages", "scenarios", "profiles", "from"], rows
 
 
 def _stages(registry: Registry):
@@ -77,11 +78,12 @@ def _checks(registry: Registry):
     for check_id, r in registry.checks.items():
         c = r.record
         breaks = "; ".join(f"{k}={'/'.join(map(str, v))}" for k, v in c.known_breaks.items())
-        rows.append([check_id, c.category, c.stage, c.severity, "cross" if c.cross else ", ".join(c.pipelines or ("all",)),
-                     c.description, str(c.tolerance if c.tolerance is not None else "-"), breaks or "-",
-                     ", ".join(c.report_only_in) or "-", r.source])
-    return ["id", "category", "stage", "severity", "applies to", "check", "tolerance", "known breaks",
-            "report only in", "from"], rows
+        applies = "cross" if c.cross else ", ".join(c.pipelines) if c.pipelines else "each side"
+        rows.append([check_id, c.category, c.stage, c.severity, applies, c.description,
+                     str(c.tolerance if c.tolerance is not None else "-"), ", ".join(c.requires) or "-",
+                     ", ".join(c.conventions) or "-", breaks or "-", ", ".join(c.report_only_in) or "-", r.source])
+    return ["id", "category", "stage", "severity", "runs on", "check", "tolerance", "reads artifacts",
+            "reads conventions", "known breaks", "report only in", "from"], rows
 
 
 def _hypotheses(registry: Registry):

@@ -45,6 +45,24 @@ KNOBS: dict[str, Knob] = {
     **PROBE_KNOBS,
 }
 
+CONVENTIONS = {
+    "config_system": "bridged_dataclasses",
+    "probe_normalisation": "tip",
+    "object_draw": "single_image",
+    "object_scale": "gain_times_truth",
+    "single_pattern_simulation": True,
+    "scan": "uniform_random",
+    "split": "by_ascending_y",
+    "grouping": "kdtree_neighbours",
+    "model_input": "normalize_data",
+    "intensity_scale": "closed_form",
+    "model": "sim_lines_pinn",
+    "modulus_excess": "border",
+    "stitch": "shift_and_sum",
+    "amplitude_tolerance": 0.20,
+}
+"""What the sim_lines artifacts mean (plugins/checks/conventions.py lists every name)."""
+
 TRAIN_OUTPUTS = ("history", "log_scale_final", "intensity_scale_final", "param_count", "deviance_per_pixel", "weights",
                  "nonfinite_first_epoch", "model_probe", "model_config", "reassembly_roundtrip")
 
@@ -92,4 +110,5 @@ STAGES = (
 @hookimpl
 def harness_register_pipelines() -> list[PipelineSpec]:
     return [PipelineSpec("sim_lines", STAGES, knobs=KNOBS, scenarios=SCENARIO_NAMES, profiles=PROFILE_NAMES,
-                         description="January-2026 sim_lines_4x study on the PtychoPINN core (spec 0.1)")]
+                         description="January-2026 sim_lines_4x study on the PtychoPINN core (spec 0.1)",
+                         conventions=CONVENTIONS)]

@@ -11,11 +11,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from harness import CheckSpec, hookimpl
+from harness import CheckSpec, NotApplicable, hookimpl
 from harness.records import CheckInput, CheckResult
-from plugins.checks.common import REFERENCE_PIPELINES, describe_reads, relative, result, scalar, stale_reads
+from plugins.checks.common import describe_reads, relative, result, scalar, stale_reads
 
-SCALE_TOLERANCE = {"dose_legacy": 0.05, "sim_lines": 0.20}
 SATURATION_WARNING = 0.05
 MODULUS_BOUND = 1.0
 MODULUS_TOLERANCE = 1e-6
@@ -46,10 +45,11 @@ def nonfinite_count(values: Any) -> int:
 
 
 def scale_check(inp: CheckInput) -> CheckResult:
-    """A-1: |k_LS·expected_scale − 1| on the unsaturated covered set U ≤ 0.05 (dose_legacy) or 0.20 (sim_lines)."""
+    """A-1: |k_LS·expected_scale − 1| on the unsaturated covered set U ≤ the declared amplitude_tolerance
+    (spec 6.3: 0.05 for the legacy study, 0.20 for sim_lines)."""
     metrics = inp.artifacts["metrics"]
     error, coverage = float(metrics["scale_error_unsaturated"]), float(metrics["coverage_fraction"])
-    tolerance = SCALE_TOLERANCE[inp.pipeline]
+    tolerance = float(inp.conventions["amplitude_tolerance"])
     passed = abs(error) <= tolerance
     text = (f"on unsaturated covered pixels (coverage {coverage:.2f}) the reconstruction is {1 + error:.3f} × "
             "expected_scale × truth" + ("" if passed else ": the amplitude scale is off"))
@@ -76,10 +76,15 @@ def coverage_check(inp: CheckInput) -> CheckResult:
     return result(fraction, "reported", "present", not missing, text, missing=missing)
 
 
-def saturation_forecast_check(inp: CheckInput) -> CheckResult | None:
-    """A-3 (scale): share of the infer groups' central (N/2)² truth with expected_scale·|Y_obj| > 1; warn > 0.05."""
+def require_polar(inp: CheckInput) -> None:
+    """The sigmoid cap bounds the amplitude only when the object is composed as A·exp(iφ)."""
     if not polar(inp):
-        return None
+        raise NotApplicable("combine=rect: the amplitude is not capped at 1")
+
+
+def saturation_forecast_check(inp: CheckInput) -> CheckResult:
+    """A-3 (scale): share of the infer groups' central (N/2)² truth with expected_scale·|Y_obj| > 1; warn > 0.05."""
+    require_polar(inp)
     art = inp.artifacts
     patches = np.asarray(art["Y_obj_grouped.infer"])
     n = patches.shape[1]
@@ -93,10 +98,9 @@ def saturation_forecast_check(inp: CheckInput) -> CheckResult | None:
     return result(fraction, 0.0, SATURATION_WARNING, passed, text)
 
 
-def saturation_check(inp: CheckInput) -> CheckResult | None:
+def saturation_check(inp: CheckInput) -> CheckResult:
     """A-3 (evaluate): saturation_predicted = fraction of Cov with expected_scale·t > 1; warn above 0.05 (polar)."""
-    if not polar(inp):
-        return None
+    require_polar(inp)
     metrics = inp.artifacts["metrics"]
     predicted, observed = float(metrics["saturation_predicted"]), float(metrics["saturation_observed"])
     passed = predicted <= SATURATION_WARNING
@@ -122,10 +126,11 @@ def reassembly_normaliser(relative_coords: np.ndarray, n: int) -> np.ndarray:
 
 
 def excess_policy(inp: CheckInput) -> str:
-    """strict: nothing may exceed 1; border: border-only pixels may (probe.big); any: report (probe.big, study era)."""
+    """strict: nothing may exceed 1; with probe.big the declared modulus_excess: border-only pixels may, or any
+    (legacy study era, x2 unmasked)."""
     if not inp.artifacts["model_config"]["probe_big"]:
         return "strict"
-    return "any" if inp.knobs.get("era") == "study" else "border"
+    return "any" if inp.conventions.get("modulus_excess") == "any" else "border"
 
 
 def patch_modulus_check(inp: CheckInput) -> CheckResult:
@@ -181,7 +186,10 @@ def correlation_check(inp: CheckInput) -> CheckResult:
 
 def legacy_scale_check(inp: CheckInput) -> CheckResult:
     """A-6: legacy_eval mean_scale_adjustment · expected_scale = 1 within 1%."""
-    adjustment = float(inp.artifacts["metrics"]["legacy_eval"]["mean_scale_adjustment"])
+    legacy_eval = inp.artifacts["metrics"].get("legacy_eval")
+    if legacy_eval is None:
+        raise NotApplicable("metrics carry no legacy_eval (the legacy study's own evaluation)")
+    adjustment = float(legacy_eval["mean_scale_adjustment"])
     measured = adjustment * scalar(inp.artifacts["expected_scale"])
     passed = abs(measured - 1.0) <= LEGACY_SCALE_TOLERANCE
     text = (f"mean scale adjustment {adjustment:.4f} × expected_scale = {measured:.4f}: the study's rescaling "
@@ -245,38 +253,40 @@ def phase_check(inp: CheckInput) -> CheckResult:
 @hookimpl
 def harness_register_checks() -> list[CheckSpec]:
     """A-1 … A-9."""
-    ref = REFERENCE_PIPELINES
     rect = {"combine": ("rect",)}
+    metrics = ("metrics",)
     return [
-        CheckSpec("A-1", "amplitude", "evaluate", "error", scale_check, SCALE_TOLERANCE,
-                  "reconstruction / truth = expected_scale on unsaturated covered pixels", pipelines=ref,
+        CheckSpec("A-1", "amplitude", "evaluate", "error", scale_check, "amplitude_tolerance",
+                  "reconstruction / truth = expected_scale on unsaturated covered pixels",
                   known_breaks={"prediction_scale": ("recorded", "least_squares"), "eval_registration": ("off",)},
-                  report_only_in=SMOKE),
+                  report_only_in=SMOKE, requires=metrics, conventions=("amplitude_tolerance",)),
         CheckSpec("A-2", "amplitude", "evaluate", "error", coverage_check, "present",
-                  "coverage_fraction reported beside amplitude and pearson numbers", pipelines=ref),
+                  "coverage_fraction reported beside amplitude and pearson numbers", requires=metrics),
         CheckSpec("A-3@scale", "amplitude", "scale", "warn", saturation_forecast_check, SATURATION_WARNING,
-                  "forecast: truth the sigmoid cap cannot represent", pipelines=ref),
+                  "forecast: truth the sigmoid cap cannot represent", requires=("Y_obj_grouped.infer", "expected_scale")),
         CheckSpec("A-3@evaluate", "amplitude", "evaluate", "warn", saturation_check, SATURATION_WARNING,
-                  "covered truth the sigmoid cap cannot represent", pipelines=ref),
+                  "covered truth the sigmoid cap cannot represent", requires=metrics),
         CheckSpec("A-4@infer", "amplitude", "infer", "error", patch_modulus_check, MODULUS_TOLERANCE,
-                  "predicted patches obey |O| ≤ 1", pipelines=ref, known_breaks=rect),
+                  "predicted patches obey |O| ≤ 1", known_breaks=rect,
+                  requires=("patches_pred", "coords_relative.infer", "model_config")),
         CheckSpec("A-4@stitch", "amplitude", "stitch", "error", canvas_modulus_check, MODULUS_TOLERANCE,
-                  "stitched canvas obeys |O| ≤ 1", pipelines=ref, known_breaks=rect),
+                  "stitched canvas obeys |O| ≤ 1", known_breaks=rect, requires=("canvas", "model_config")),
         CheckSpec("A-5", "amplitude", "evaluate", "warn", correlation_check, PEARSON_MINIMUM,
-                  "pearson_r on covered registered pixels (proposed threshold)", pipelines=ref,
-                  known_breaks={"eval_registration": ("off",)}, report_only_in=SMOKE),
+                  "pearson_r on covered registered pixels (proposed threshold)",
+                  known_breaks={"eval_registration": ("off",)}, report_only_in=SMOKE, requires=metrics),
         CheckSpec("A-6", "amplitude", "evaluate", "error", legacy_scale_check, LEGACY_SCALE_TOLERANCE,
-                  "legacy mean scale adjustment equals 1/expected_scale", pipelines=("dose_legacy",),
-                  report_only_in=SMOKE),
+                  "the legacy evaluation's mean scale adjustment equals 1/expected_scale", report_only_in=SMOKE,
+                  requires=(*metrics, "expected_scale")),
         CheckSpec("A-7@train", "amplitude", "train", "error", training_finite_check, 0,
-                  "training history is finite", pipelines=ref, known_breaks=NONFINITE_BREAKS),
+                  "training history is finite", known_breaks=NONFINITE_BREAKS,
+                  requires=("history", "nonfinite_first_epoch")),
         CheckSpec("A-7@infer", "amplitude", "infer", "error", infer_finite_check, 0,
-                  "predictions are finite", pipelines=ref, known_breaks=NONFINITE_BREAKS),
+                  "predictions are finite", known_breaks=NONFINITE_BREAKS, requires=("patches_pred", "pred_amp")),
         CheckSpec("A-7@stitch", "amplitude", "stitch", "error", stitch_finite_check, 0,
-                  "stitched canvas is finite", pipelines=ref, known_breaks=NONFINITE_BREAKS),
+                  "stitched canvas is finite", known_breaks=NONFINITE_BREAKS, requires=("canvas",)),
         CheckSpec("A-8", "amplitude", "evaluate", "info", chain_product_check, CHAIN_TOLERANCE,
-                  "report: stage-mean chain product telescopes", pipelines=ref),
+                  "report: stage-mean chain product telescopes", requires=metrics),
         CheckSpec("A-9", "amplitude", "evaluate", "info", phase_check, PHASE_MAE_LIMIT,
-                  "report: phase error against the flat truth phase", pipelines=ref, known_breaks=rect,
-                  report_only_in=SMOKE),
+                  "report: phase error against the flat truth phase", known_breaks=rect, report_only_in=SMOKE,
+                  requires=metrics),
     ]

@@ -9,18 +9,15 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from harness.artifacts import GROUPINGS
 from harness.records import CheckInput, CheckResult
 from pipelines.config_trace import TRACED_KEYS
-from pipelines.scenarios import N, scenario
+from pipelines.scenarios import N, NPHOTONS, OFFSET, scenario
 
-REFERENCE_PIPELINES: tuple[str, ...] = ("dose_legacy", "sim_lines")
-"""The pipelines whose artifact layout (spec 2.2) the checks understand."""
-GROUPINGS: tuple[str, ...] = ("train", "infer")
-"""The two groupings of spec 2.1; `infer` groups the test set."""
+DEFAULT_JITTER = 10
+"""max_position_jitter after the dose notebook's execute and in sim_lines (spec 3.1); knob L4 may set 3."""
 SPLIT_OF = {"train": "train_idx", "infer": "test_idx"}
 """The split artifact whose patterns each grouping's nn_indices index."""
-BY_DESIGN_READS: dict[tuple[str, str], dict[str, Any]] = {("sim_lines", "simulate"): {"gridsize": 1}}
-"""Trace values that differ from the scenario by design: sim_lines simulates single patterns (spec 3.1.2)."""
 CHUNK = 256
 """Patterns per block when accumulating energies, so float64 temporaries stay small."""
 
@@ -144,13 +141,22 @@ def same_value(read: Any, expected: Any) -> bool:
     return read == expected
 
 
+def by_design_reads(inp: CheckInput, stage: str) -> dict[str, Any]:
+    """Reads that differ from the scenario by design: a pipeline that simulates single patterns reads
+    gridsize 1 while simulating (convention `single_pattern_simulation`, spec 3.1.2)."""
+    return {"gridsize": 1} if stage == "simulate" and inp.conventions.get("single_pattern_simulation") else {}
+
+
 def scenario_reads(inp: CheckInput, stage: str) -> dict[str, Any]:
-    """What N-0 expects each traced key to read at a stage: the scenario's values (spec 6.1 N-0)."""
+    """What N-0 expects each traced key to read at a stage: the scenario's values and the run's knobs
+    (dose from knob `nphotons`, else the spec's 1e9; padded_size = N + (g − 1)·offset + jitter), never
+    the configuration the check is about to judge (spec 6.1 N-0)."""
     spec = scenario(inp.scenario)
-    config = inp.artifacts["config"]
+    jitter = int(inp.knobs.get("max_position_jitter", DEFAULT_JITTER))
     expected = {"N": N, "gridsize": spec.gridsize, "probe_scale": spec.probe_scale, "probe.big": spec.probe_big,
-                "probe.mask": spec.probe_mask, "nphotons": config["nphotons"], "padded_size": config["padded_size"]}
-    return expected | BY_DESIGN_READS.get((inp.pipeline, stage), {})
+                "probe.mask": spec.probe_mask, "nphotons": float(inp.knobs.get("nphotons", NPHOTONS)),
+                "padded_size": N + (spec.gridsize - 1) * OFFSET + jitter}
+    return expected | by_design_reads(inp, stage)
 
 
 def trace_artifact(stage: str) -> str:

@@ -1,7 +1,8 @@
 """Normalization-symmetry checks N-0 … N-14 (spec 6.1): configuration reads, probe, photons, model input, scales.
 
 N-0 holds at every stage and is registered once per stage as `N-0@<stage>`. N-3, N-5b and N-14 are
-cross checks: N-3 and N-5b compare dose_legacy with sim_lines, N-14 compares two runs of one pipeline.
+cross checks: N-3 and N-5b compare any two pipelines through their declared probe normalisation and
+forward model, N-14 compares two runs that declare the same conventions.
 """
 from __future__ import annotations
 
@@ -10,16 +11,16 @@ from typing import Callable
 
 import numpy as np
 
-from harness import CheckSpec, hookimpl
+from harness import CheckSpec, NotApplicable, hookimpl
+from harness.conventions import differing_conventions
 from harness.records import CheckInput, CheckResult
 from harness.stages import STAGES
 from pipelines.physics.forward import far_field
 from pipelines.physics.probe import normalize_probe, normalize_probe_study_era
 from pipelines.scenarios import scenario
 from plugins.checks.common import (
-    BY_DESIGN_READS,
     GROUPINGS,
-    REFERENCE_PIPELINES,
+    by_design_reads,
     channel_energies,
     describe_reads,
     grouped_rows,
@@ -35,6 +36,7 @@ from plugins.checks.common import (
     scenario_reads,
     simulation_set,
     stale_reads,
+    trace_artifact,
     traced_reads,
     worst,
 )
@@ -70,36 +72,28 @@ def masked_mean(probe: np.ndarray, mask: np.ndarray) -> float:
 
 
 def study_factor(inp: CheckInput) -> float:
-    """k = norm_tip/norm_study of the raw probe for dose_legacy era=study (spec 3.2.3); 1 otherwise."""
-    if inp.knobs.get("era") != "study":
+    """k = norm_tip/norm_study of the raw probe under the study-era probe normalisation (spec 3.2.3); 1 at the tip."""
+    if inp.conventions["probe_normalisation"] != "study_era":
         return 1.0
     art = inp.artifacts
     raw, mask, scale = art["probe_raw"], np.asarray(art["probe_mask"], dtype=bool), float(art["config"]["probe_scale"])
     return normalize_probe(raw, scale, mask)[1] / normalize_probe_study_era(raw, scale, mask)[1]
 
 
-def legacy_and_sim_lines(a: CheckInput, b: CheckInput) -> tuple[CheckInput, CheckInput] | None:
-    """(dose_legacy side, sim_lines side) of a cross check, or None for any other pair."""
-    sides = {a.pipeline: a, b.pipeline: b}
-    if set(sides) != {"dose_legacy", "sim_lines"}:
-        return None
-    return sides["dose_legacy"], sides["sim_lines"]
-
-
-def config_trace_check(stage: str) -> Callable[[CheckInput], CheckResult | None]:
+def config_trace_check(stage: str) -> Callable[[CheckInput], CheckResult]:
     """N-0 bound to one stage."""
 
-    def check(inp: CheckInput) -> CheckResult | None:
+    def check(inp: CheckInput) -> CheckResult:
         """N-0: N, gridsize, probe_scale, probe.big, probe.mask, nphotons, padded_size read here == scenario's."""
         reads = traced_reads(inp, stage)
         if not reads:
-            return None
+            raise NotApplicable(f"{trace_artifact(stage)} records no read of the checked keys")
         wanted = scenario_reads(inp, stage)
         stale = stale_reads(inp, stage)
         if stale:
             text = f"{stage} read {describe_reads(stale)}: stale parameter store (CONFIG-001)"
         else:
-            design = [key for key in BY_DESIGN_READS.get((inp.pipeline, stage), {}) if key in reads]
+            design = [key for key in by_design_reads(inp, stage) if key in reads]
             note = f" ({', '.join(design)} of a single pattern while simulating, by design)" if design else ""
             text = f"{stage} read {', '.join(reads)} as the scenario sets them{note}"
         return result(reads, {key: wanted[key] for key in reads}, "exact", not stale, text)
@@ -113,7 +107,7 @@ def probe_scale_check(inp: CheckInput) -> CheckResult:
     measured = masked_mean(art["probe"], art["probe_mask"]) * float(art["config"]["probe_scale"])
     k = study_factor(inp)
     passed = relative(measured, k) <= PROBE_TOLERANCE
-    era = " = k of the study-era normalisation (era=study, knob L1)" if k != 1.0 else ""
+    era = " = k of the study-era normalisation (convention probe_normalisation=study_era)" if k != 1.0 else ""
     if passed:
         text = f"mean|mask·P|·probe_scale = {measured:.6f}{era}: the probe is normalised as the model expects"
     else:
@@ -122,10 +116,10 @@ def probe_scale_check(inp: CheckInput) -> CheckResult:
     return result(measured, k, PROBE_TOLERANCE, passed, text)
 
 
-def ideal_probe_check(inp: CheckInput) -> CheckResult | None:
+def ideal_probe_check(inp: CheckInput) -> CheckResult:
     """N-2: ideal probe disk px = round(Σ|P_raw|), mask px, norm factor, L2 = sqrt(Σ|P|²), Σ|P|² of spec 3.2.4."""
     if scenario(inp.scenario).is_custom:
-        return None
+        raise NotApplicable(f"scenario {inp.scenario} uses the custom probe; the numbers are the ideal probe's")
     art = inp.artifacts
     energy = float(pattern_energies(np.asarray(art["probe"])[None])[0])
     measured = {
@@ -135,7 +129,7 @@ def ideal_probe_check(inp: CheckInput) -> CheckResult | None:
         "l2": math.sqrt(energy),
         "energy": energy,
     }
-    era = "study" if inp.knobs.get("era") == "study" else "tip"
+    era = "study" if inp.conventions["probe_normalisation"] == "study_era" else "tip"
     expected = {"disk_px": IDEAL_DISK_PX, "mask_px": MASK_PX, **IDEAL_NORMALISED[era]}
     wrong = [key for key, want in expected.items()
              if (measured[key] != want if key.endswith("_px") else relative(measured[key], want) > 1e-5)]
@@ -149,21 +143,25 @@ def ideal_probe_check(inp: CheckInput) -> CheckResult | None:
     return result(measured, expected, {"px": "exact", "other": 1e-5}, not wrong, text)
 
 
-def probe_parity_check(a: CheckInput, b: CheckInput) -> CheckResult | None:
-    """N-3 (cross): max|P_legacy/k − P_sim_lines|, k = 1 (era=tip) or the study-era factor (spec 3.2.3)."""
-    sides = legacy_and_sim_lines(a, b)
-    if sides is None:
-        return None
-    legacy, sim = sides
-    k = study_factor(legacy)
-    p_legacy = np.asarray(legacy.artifacts["probe"], dtype=np.complex128)
-    p_sim = np.asarray(sim.artifacts["probe"], dtype=np.complex128)
-    scaled = float(np.max(np.abs(p_legacy / k - p_sim)))
-    unscaled = float(np.max(np.abs(p_legacy - p_sim)))
-    era = legacy.knobs.get("era", "tip")
-    text = (f"legacy probe / k (k = {k:.6f}, era={era}) and sim_lines probe differ by at most {scaled:.2g}"
+def probe_parity_check(a: CheckInput, b: CheckInput) -> CheckResult:
+    """N-3 (cross): max|P_a/k_a − P_b/k_b|, k = 1 (tip normalisation) or the study-era factor (spec 3.2.3)."""
+    k = {side.side: study_factor(side) for side in (a, b)}
+    p_a = np.asarray(a.artifacts["probe"], dtype=np.complex128)
+    p_b = np.asarray(b.artifacts["probe"], dtype=np.complex128)
+    scaled = float(np.max(np.abs(p_a / k[a.side] - p_b / k[b.side])))
+    unscaled = float(np.max(np.abs(p_a - p_b)))
+    factors = ", ".join(f"k_{side} = {value:.6f}" for side, value in k.items())
+    text = (f"the probes divided by their normalisation factors ({factors}) differ by at most {scaled:.2g}"
             f"; unscaled {unscaled:.3g}")
     return result(scaled, 0.0, PROBE_TOLERANCE, scaled <= PROBE_TOLERANCE, text, k=k, unscaled_max_difference=unscaled)
+
+
+def model_input_convention(inp: CheckInput) -> str:
+    """`raw` (X = diffraction_grouped, gain 1) or `normalize_data` (mean Σ X² = (N/2)²); others are not known here."""
+    value = inp.conventions["model_input"]
+    if value not in ("raw", "normalize_data"):
+        raise NotApplicable(f"convention model_input={value!r} is not one this check knows (raw, normalize_data)")
+    return value
 
 
 def model_probe_check(inp: CheckInput) -> CheckResult:
@@ -202,12 +200,9 @@ def first_pattern_error(inp: CheckInput) -> float:
     return float(error.max() / reference.max())
 
 
-def forward_parity_check(a: CheckInput, b: CheckInput) -> CheckResult | None:
+def forward_parity_check(a: CheckInput, b: CheckInput) -> CheckResult:
     """N-5b (cross): each side's A0 of its first wave ψ = Y_norm[0]·P equals F(ψ) of spec 1.5 (error ÷ peak)."""
-    sides = legacy_and_sim_lines(a, b)
-    if sides is None:
-        return None
-    errors = {side.pipeline: first_pattern_error(side) for side in sides}
+    errors = {f"{side.side} ({side.pipeline})": first_pattern_error(side) for side in (a, b)}
     measured = max(errors.values())
     passed = measured <= FORWARD_TOLERANCE
     text = ("both forward models reproduce F(ψ) on their first exit wave: "
@@ -231,13 +226,13 @@ def photon_budget_check(inp: CheckInput) -> CheckResult:
     return result(measured, 1.0, tolerance, passed, text)
 
 
-def test_budget_check(inp: CheckInput) -> CheckResult | None:
+def test_budget_check(inp: CheckInput) -> CheckResult:
     """N-6t: s_sim²·mean_test Σ diffraction²/nphotons = E_test/E_train (legacy test set, train s_sim reused)."""
     art = inp.artifacts
     roles = pattern_roles(inp)
     test, train = roles == "test", roles == "train"
     if not test.any() or not train.any():
-        return None
+        raise NotApplicable("no separate train and test images (object_role)")
     exit_energy = np.asarray(art["exit_energy"], dtype=np.float64)
     expected = float(exit_energy[test].mean() / exit_energy[train].mean())
     noisy = float(pattern_energies(np.asarray(art["diffraction"]))[test].mean())
@@ -264,7 +259,7 @@ def scale_out_check(inp: CheckInput) -> CheckResult:
 def model_input_energy_check(inp: CheckInput) -> CheckResult:
     """N-8: mean_{b,c} Σ X² per grouping = (N/2)² (sim_lines) or mean Σ|Y_norm·P|² of its patterns (legacy)."""
     art = inp.artifacts
-    legacy = inp.pipeline == "dose_legacy"
+    legacy = model_input_convention(inp) == "raw"
     measured, expected, tolerance = {}, {}, {}
     for grouping in GROUPINGS:
         measured[grouping] = float(channel_energies(np.asarray(art[f"X.{grouping}"])).mean())
@@ -296,7 +291,7 @@ def count_ratio_check(inp: CheckInput) -> CheckResult:
     for grouping in GROUPINGS:
         measured[grouping] = s_m**2 * float(channel_energies(np.asarray(art[f"X.{grouping}"])).mean()) / dose
         expected[grouping] = 1.0
-        if inp.pipeline == "dose_legacy":
+        if model_input_convention(inp) == "raw":
             raw = float(channel_energies(np.asarray(art[f"diffraction_grouped.{grouping}"])).mean())
             expected[grouping] = scalar(art["s_sim"]) ** 2 * raw / dose
     ratios = {g: measured[g] / expected[g] for g in GROUPINGS}
@@ -375,10 +370,12 @@ def expected_scale_check(inp: CheckInput) -> CheckResult:
                   formula_ok and scaler_ok, text, scaler_ratio=scaler, probe_scale_ratio=probe_ratio)
 
 
-def cross_run_parity_check(a: CheckInput, b: CheckInput) -> CheckResult | None:
-    """N-14 (cross, one pipeline): relative differences of mean, std of |diffraction|, |probe|, |X.train| and of s_m."""
-    if a.pipeline != b.pipeline:
-        return None
+def cross_run_parity_check(a: CheckInput, b: CheckInput) -> CheckResult:
+    """N-14 (cross, same conventions): relative differences of mean, std of |diffraction|, |probe|, |X.train| and s_m."""
+    differing = differing_conventions(a.conventions, b.conventions)
+    if differing:
+        raise NotApplicable(f"the sides declare different conventions ({', '.join(differing)}): not two runs of "
+                            "one pipeline")
     differences: dict[str, float] = {}
     for name in ("diffraction", "probe", "X.train"):
         first, second = magnitude_moments(a.artifacts[name]), magnitude_moments(b.artifacts[name])
@@ -389,56 +386,72 @@ def cross_run_parity_check(a: CheckInput, b: CheckInput) -> CheckResult | None:
     allowed = {item: PARITY_TOLERANCES[item.split(" ")[0]] for item in differences}
     key = max(differences, key=lambda item: differences[item] / allowed[item])
     passed = all(differences[item] <= allowed[item] for item in differences)
-    text = (f"the two {a.pipeline} runs agree (closest to its tolerance: {key}, {100 * differences[key]:.2g}% apart)"
+    text = (f"the two runs agree (closest to its tolerance: {key}, {100 * differences[key]:.2g}% apart)"
             if passed else f"{key} differs by {100 * differences[key]:.3g}% between the two runs "
                            f"(tolerance {100 * allowed[key]:g}%): the configurations are not equivalent")
     return result(differences[key], 0.0, PARITY_TOLERANCES, passed, text, differences=differences)
 
 
+PROBE = ("probe", "probe_mask", "config")
+GROUPED_ROWS = ("object_role", "image_index", "train_idx", "test_idx", "nn_indices.train", "nn_indices.infer")
+PROBE_CONVENTION = ("probe_normalisation",)
+
+
 @hookimpl
 def harness_register_checks() -> list[CheckSpec]:
     """N-0 at every stage, N-1 … N-14."""
-    ref = REFERENCE_PIPELINES
     checks = [
         CheckSpec(f"N-0@{stage}", "normalization", stage, "error", config_trace_check(stage), "exact",
-                  "configuration values read at the stage equal the scenario's", pipelines=ref,
-                  known_breaks={**STALE_STORE, "canvas": ("c1",)})
+                  "configuration values read at the stage equal the scenario's and the knobs'",
+                  known_breaks={**STALE_STORE, "canvas": ("c1",)}, requires=(trace_artifact(stage),))
         for stage in STAGES
     ]
     return checks + [
         CheckSpec("N-1", "normalization", "probe", "error", probe_scale_check, PROBE_TOLERANCE,
-                  "probe normalisation mean|mask·P|·probe_scale", pipelines=ref),
+                  "probe normalisation mean|mask·P|·probe_scale", requires=(*PROBE, "probe_raw"),
+                  conventions=PROBE_CONVENTION),
         CheckSpec("N-2", "normalization", "probe", "error", ideal_probe_check, 1e-5,
-                  "ideal probe pixel counts, norm factor and energy", pipelines=ref,
-                  known_breaks={"ideal_probe_lowpass": ("coupled",)}),
+                  "ideal probe pixel counts, norm factor and energy", known_breaks={"ideal_probe_lowpass": ("coupled",)},
+                  requires=(*PROBE, "probe_raw", "probe_norm_factor"), conventions=PROBE_CONVENTION),
         CheckSpec("N-3", "normalization", "probe", "error", probe_parity_check, PROBE_TOLERANCE,
-                  "legacy and sim_lines probes agree up to the era factor k", cross=True, pipelines=ref),
+                  "the two sides' probes agree up to their normalisation factors k", cross=True,
+                  requires=(*PROBE, "probe_raw"), conventions=PROBE_CONVENTION),
         CheckSpec("N-4", "normalization", "train", "error", model_probe_check, PROBE_TOLERANCE,
-                  "the model's probe equals the simulation's", pipelines=ref, known_breaks=STALE_STORE),
+                  "the model's probe equals the simulation's", known_breaks=STALE_STORE,
+                  requires=("model_probe", "probe", "probe_mask")),
         CheckSpec("N-5", "normalization", "simulate", "error", parseval_check, PARSEVAL_TOLERANCE,
-                  "Parseval per pattern", pipelines=ref),
+                  "Parseval per pattern", requires=("diffraction_clean", "exit_energy")),
         CheckSpec("N-5b", "normalization", "simulate", "error", forward_parity_check, FORWARD_TOLERANCE,
-                  "both forward models equal F of spec 1.5", cross=True, pipelines=ref),
+                  "both sides' forward models equal F of spec 1.5 on their first exit wave", cross=True,
+                  requires=("Y_obj", "object_norm", "probe", "diffraction_clean")),
         CheckSpec("N-6", "normalization", "simulate", "error", photon_budget_check, BUDGET_FLOOR,
-                  "photon budget of the set that defined s_sim", pipelines=ref),
+                  "photon budget of the set that defined s_sim",
+                  requires=("diffraction", "s_sim", "config", "object_role", "image_index")),
         CheckSpec("N-6t", "normalization", "simulate", "info", test_budget_check, TEST_BUDGET_TOLERANCE,
-                  "legacy test-set photon budget with the train s_sim", pipelines=("dose_legacy",)),
+                  "test-set photon budget with the train s_sim (separate test images)",
+                  requires=("exit_energy", "diffraction", "s_sim", "config", "object_role", "image_index")),
         CheckSpec("N-7", "normalization", "simulate", "error", scale_out_check, BUDGET_FLOOR,
-                  "noisy and clean diffraction energies agree", pipelines=ref),
+                  "noisy and clean diffraction energies agree", requires=("diffraction", "diffraction_clean", "config")),
         CheckSpec("N-8", "normalization", "normalize", "error", model_input_energy_check, INPUT_ENERGY_TOLERANCE,
-                  "model-input energy per grouping", pipelines=ref, known_breaks={"normalize": ("nphotons",)}),
+                  "model-input energy per grouping", known_breaks={"normalize": ("nphotons",)},
+                  requires=("X.train", "X.infer", "config", "exit_energy", *GROUPED_ROWS), conventions=("model_input",)),
         CheckSpec("N-9", "normalization", "scale", "error", count_ratio_check, COUNT_RATIO_TOLERANCE,
-                  "the model sees the simulated photon count", pipelines=ref, known_breaks=COUNT_BREAKS),
+                  "the model sees the simulated photon count", known_breaks=COUNT_BREAKS,
+                  requires=("intensity_scale", "X.train", "X.infer", "config", "s_sim", "diffraction_grouped.train",
+                            "diffraction_grouped.infer"), conventions=("model_input",)),
         CheckSpec("N-10", "normalization", "scale", "error", true_count_ratio_check, list(TRUE_RATIO_RANGE),
-                  "model counts / simulated counts", pipelines=ref, known_breaks=COUNT_BREAKS),
+                  "model counts / simulated counts", known_breaks=COUNT_BREAKS,
+                  requires=("intensity_scale", "gain.train", "s_sim")),
         CheckSpec("N-11", "normalization", "scale", "error", scaler_init_check, SCALER_TOLERANCE,
-                  "IntensityScaler starts at s_m", pipelines=ref, known_breaks={"era": ("tip",)}),
+                  "IntensityScaler starts at s_m", known_breaks={"era": ("tip",)},
+                  requires=("intensity_scale", "log_scale_init")),
         CheckSpec("N-12", "normalization", "train", "error", scaler_drift_check, DRIFT_TOLERANCE,
-                  "IntensityScaler does not drift", pipelines=ref),
+                  "IntensityScaler does not drift", requires=("log_scale_final", "log_scale_init")),
         CheckSpec("N-13", "normalization", "scale", "error", expected_scale_check, FORMULA_TOLERANCE,
-                  "expected_scale follows its formula and ignores s_m", pipelines=ref,
-                  known_breaks={**STALE_STORE, "era": ("tip",)}),
+                  "expected_scale follows its formula and ignores s_m", known_breaks={**STALE_STORE, "era": ("tip",)},
+                  requires=("gain.infer", "object_norm", "intensity_scale", "log_scale_init", "expected_scale", "config")),
         CheckSpec("N-14", "normalization", "scale", "warn", cross_run_parity_check, PARITY_TOLERANCES,
-                  "two runs of one pipeline agree on diffraction, probe, X and s_m", cross=True, pipelines=ref,
-                  known_breaks={**COUNT_BREAKS, "ideal_probe_lowpass": ("coupled",)}),
+                  "two runs that declare the same conventions agree on diffraction, probe, X and s_m", cross=True,
+                  known_breaks={**COUNT_BREAKS, "ideal_probe_lowpass": ("coupled",)},
+                  requires=("diffraction", "probe", "X.train", "intensity_scale")),
     ]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness import CheckSpec, hookimpl
+from harness import CheckSpec, NotApplicable, hookimpl
 from harness.records import CheckInput, CheckResult
 from pipelines.physics.metrics import COVERED_THRESHOLD, evaluation_window, truth_on_canvas
 from pipelines.physics.scan import legacy_grid, legacy_local_offsets
@@ -24,7 +24,7 @@ from pipelines.physics.stitching import (
     round_trip_legacy_tiles,
     round_trip_shift_and_sum,
 )
-from plugins.checks.common import GROUPINGS, REFERENCE_PIPELINES, result, worst
+from plugins.checks.common import GROUPINGS, result, worst
 
 COORD_TOLERANCE = 1e-9
 LOST_ENERGY_TOLERANCE = 1e-3
@@ -59,20 +59,31 @@ def reconstructed_images(inp: CheckInput) -> np.ndarray:
     return objects[roles == "test"] if np.any(roles == "test") else objects
 
 
+STITCH_MODES = ("tiles", "position", "shift_and_sum")
+
+
+def stitch_mode(inp: CheckInput) -> str:
+    """The declared stitcher: legacy `tiles`, legacy `position` (reassemble_position) or `shift_and_sum`."""
+    mode = inp.conventions["stitch"]
+    if mode not in STITCH_MODES:
+        raise NotApplicable(f"convention stitch={mode!r} is not one this check knows ({', '.join(STITCH_MODES)})")
+    return mode
+
+
 def uses_tiles(inp: CheckInput) -> bool:
-    """dose_legacy with its default grid tiling (knob L5 `stitch=tiles`)."""
-    return inp.pipeline == "dose_legacy" and inp.knobs.get("stitch") == "tiles"
+    """The grid tiling of the legacy study (convention stitch=tiles)."""
+    return stitch_mode(inp) == "tiles"
 
 
 def shift_and_sum_inputs(inp: CheckInput) -> ShiftAndSum:
-    """sim_lines: M = reassemble_M, even pad; legacy L5 `position`: M = 10, odd pad allowed, test image 0's regions."""
+    """shift_and_sum: M = reassemble_M, even pad; position: M = 10, odd pad allowed. Image 0's groups either way."""
     art = inp.artifacts
     images = reconstructed_images(inp)
     offsets = np.asarray(art["coords_offsets.infer"], dtype=np.float64)
-    if inp.pipeline == "dose_legacy":
-        per_image = offsets.shape[0] // images.shape[0]
+    per_image = offsets.shape[0] // images.shape[0]
+    if stitch_mode(inp) == "position":
         return ShiftAndSum(images[0], offsets[:per_image], LEGACY_POSITION_M, False)
-    return ShiftAndSum(images[0], offsets, int(art["config"]["reassemble_M"]), True)
+    return ShiftAndSum(images[0], offsets[:per_image], int(art["config"]["reassemble_M"]), True)
 
 
 def legacy_tiles(inp: CheckInput) -> LegacyTileGeometry:
@@ -80,6 +91,14 @@ def legacy_tiles(inp: CheckInput) -> LegacyTileGeometry:
     config = inp.artifacts["config"]
     return legacy_tile_geometry(int(config["N"]), int(config["outer_offset_test"]), int(config["size"]),
                                 int(config["bigN"]), int(config["gridsize"]), int(config["offset"]))
+
+
+def known_value(inp: CheckInput, name: str, known: tuple[str, ...]) -> str:
+    """A declared convention's value, or not applicable when this check does not know it."""
+    value = inp.conventions[name]
+    if value not in known:
+        raise NotApplicable(f"convention {name}={value!r} is not one this check knows ({', '.join(known)})")
+    return value
 
 
 def coords(inp: CheckInput, name: str, grouping: str) -> np.ndarray:
@@ -126,6 +145,8 @@ def sign_check(inp: CheckInput) -> CheckResult:
 
 def channel_table_check(inp: CheckInput) -> CheckResult:
     """O-3: coords_relative[b,0,:,c] = channel table [x, y] = ((g−1)o/2 − o·q, (g−1)o/2 − o·p), c = p·g + q, exactly."""
+    if known_value(inp, "grouping", ("grid_regions", "kdtree_neighbours")) != "grid_regions":
+        raise NotApplicable("groups are nearest neighbours (convention grouping), not grid regions with a channel table")
     config = inp.artifacts["config"]
     table = legacy_local_offsets(int(config["gridsize"]), int(config["offset"])).T[None, None]
     errors = {g: float(np.max(np.abs(coords(inp, "coords_relative", g) - table))) for g in GROUPINGS}
@@ -138,11 +159,12 @@ def channel_table_check(inp: CheckInput) -> CheckResult:
 
 
 def scan_check(inp: CheckInput) -> CheckResult:
-    """O-4 (scan): sim_lines: total_images in [b, size − b), b = min(buffer, size/2 − 1); legacy on the lattice."""
+    """O-4 (scan): uniform random: total_images in [b, size − b), b = min(buffer, size/2 − 1); grid: on the lattice."""
     art = inp.artifacts
     config = art["config"]
     positions = np.asarray(art["positions"], dtype=np.float64)
-    if inp.pipeline == "dose_legacy":
+    kind = known_value(inp, "scan", ("grid_regions", "uniform_random"))
+    if kind == "grid_regions":
         lattice = np.concatenate([
             legacy_grid(int(config[f"nimgs_{part}"]), int(config["size"]), int(config["N"]), int(config["gridsize"]),
                         int(config["offset"]), int(config[f"outer_offset_{part}"])).positions
@@ -163,10 +185,10 @@ def scan_check(inp: CheckInput) -> CheckResult:
 
 
 def split_check(inp: CheckInput) -> CheckResult:
-    """O-4 (split): sim_lines max y(train) ≤ min y(test), equal counts; legacy train/test = patterns of those images."""
+    """O-4 (split): by ascending y: max y(train) ≤ min y(test), equal counts; by image role: the images' patterns."""
     art = inp.artifacts
     train, test = np.asarray(art["train_idx"], dtype=np.int64), np.asarray(art["test_idx"], dtype=np.int64)
-    if inp.pipeline == "dose_legacy":
+    if known_value(inp, "split", ("by_image_role", "by_ascending_y")) == "by_image_role":
         roles = np.asarray(art["object_role"]).astype(str)[np.asarray(art["image_index"], dtype=np.int64)]
         passed = (np.array_equal(train, np.flatnonzero(roles == "train"))
                   and np.array_equal(test, np.flatnonzero(roles == "test")))
@@ -192,10 +214,9 @@ def canvas_margin_check(inp: CheckInput) -> CheckResult:
     largest = max(reach.values())
     required = n + 2 * largest
     passed = padded >= required
-    documented = " (documented for sim_lines gs2, spec 4.2)" if inp.pipeline == "sim_lines" else ""
     text = (f"in-model canvas {padded} px holds N + 2·max|coords_relative| = {required:.1f} px" if passed
             else f"in-model canvas {padded} px < {required:.1f} px needed by the largest group offset "
-                 f"({largest:.2f} px){documented}; O-6 gives the energy lost")
+                 f"({largest:.2f} px); O-6 gives the energy lost")
     return result(required, padded, "exact", passed, text, max_abs_relative=reach)
 
 
@@ -360,40 +381,51 @@ def residual_registration_check(inp: CheckInput) -> CheckResult:
                   report_only=inp.profile == "smoke")
 
 
+GROUP_COORDS = tuple(f"{name}.{grouping}" for grouping in GROUPINGS
+                     for name in ("coords_relative", "coords_offsets", "coords_nn"))
+INFER_TRUTH = ("object", "object_role", "coords_offsets.infer", "config")
+
+
 @hookimpl
 def harness_register_checks() -> list[CheckSpec]:
     """O-1 … O-11."""
-    ref = REFERENCE_PIPELINES
+    relative = tuple(f"coords_relative.{grouping}" for grouping in GROUPINGS)
     return [
         CheckSpec("O-1", "offsets", "group", "error", zero_mean_check, COORD_TOLERANCE,
-                  "group offsets average to the group centre", pipelines=ref),
+                  "group offsets average to the group centre", requires=GROUP_COORDS),
         CheckSpec("O-2", "offsets", "group", "error", sign_check, COORD_TOLERANCE,
-                  "coords_relative = coords_offsets − coords_nn", pipelines=ref, known_breaks=SIGN_BREAKS),
+                  "coords_relative = coords_offsets − coords_nn", known_breaks=SIGN_BREAKS, requires=GROUP_COORDS),
         CheckSpec("O-3", "offsets", "group", "error", channel_table_check, 0.0,
-                  "legacy groups carry the grid's channel offsets", pipelines=("dose_legacy",),
-                  known_breaks={"grouping": ("nongrid_legacy",)}),
+                  "grid-region groups carry the grid's channel offsets", known_breaks={"grouping": ("nongrid_legacy",)},
+                  requires=(*relative, "config"), conventions=("grouping",)),
         CheckSpec("O-4@scan", "offsets", "scan", "error", scan_check, "exact",
-                  "scan positions lie in range (sim_lines) or on the lattice (legacy)", pipelines=ref),
+                  "scan positions lie in range (uniform random) or on the lattice (grid regions)",
+                  requires=("positions", "config"), conventions=("scan",)),
         CheckSpec("O-4@split", "offsets", "split", "error", split_check, "exact",
-                  "train and test sets split as specified", pipelines=ref),
+                  "train and test sets split as the declared split convention says",
+                  requires=("train_idx", "test_idx", "positions", "object_role", "image_index"), conventions=("split",)),
         CheckSpec("O-5", "offsets", "train", "warn", canvas_margin_check, "exact",
-                  "in-model canvas holds the group-relative offsets", pipelines=ref),
+                  "in-model canvas holds the group-relative offsets", requires=("model_config", *relative)),
         CheckSpec("O-6", "offsets", "train", "error", lost_content_check, LOST_ENERGY_TOLERANCE,
-                  "illuminated content lost in re-extraction", pipelines=ref),
+                  "illuminated content lost in re-extraction", requires=("model_config", "model_probe", "probe_mask", *relative)),
         CheckSpec("O-7a", "offsets", "train", "error", reassembly_check, REASSEMBLY_TOLERANCE,
-                  "the model's reassembly places true patches correctly", pipelines=ref,
-                  known_breaks={**SIGN_BREAKS, "reassembly_batching": ("collapse",)}),
+                  "the model's reassembly places true patches correctly",
+                  known_breaks={**SIGN_BREAKS, "reassembly_batching": ("collapse",)}, requires=("reassembly_roundtrip",)),
         CheckSpec("O-7b", "offsets", "train", "error", reextraction_check, REASSEMBLY_TOLERANCE,
-                  "re-extraction returns the reassembled patches", pipelines=ref,
-                  known_breaks={**SIGN_BREAKS, "reassembly_batching": ("collapse",)}),
+                  "re-extraction returns the reassembled patches",
+                  known_breaks={**SIGN_BREAKS, "reassembly_batching": ("collapse",)}, requires=("reassembly_roundtrip",)),
         CheckSpec("O-8", "offsets", "stitch", "error", bookkeeping_roundtrip_check,
                   {"shift_and_sum": SHIFT_AND_SUM_TOLERANCE, "tiles": TILES_TOLERANCE},
-                  "stitching true patches reproduces the truth at canvas_origin", pipelines=ref),
+                  "stitching true patches reproduces the truth at canvas_origin",
+                  requires=("canvas_origin", *INFER_TRUTH), conventions=("stitch",)),
         CheckSpec("O-9", "offsets", "stitch", "error", canvas_geometry_check, COORD_TOLERANCE,
-                  "canvas size and origin follow the stitch geometry", pipelines=ref),
+                  "canvas size and origin follow the stitch geometry",
+                  requires=("canvas", "canvas_origin", *INFER_TRUTH), conventions=("stitch",)),
         CheckSpec("O-10", "offsets", "stitch", "info", fixed_canvas_check, DIAGNOSTIC_LOSS,
-                  "diagnostic: fixed-canvas energy loss with absolute offsets", pipelines=ref),
+                  "diagnostic: fixed-canvas energy loss with absolute offsets",
+                  requires=("model_config", "Y_obj_grouped.train", "Y_obj_grouped.infer", "coords_offsets.train",
+                            "coords_offsets.infer")),
         CheckSpec("O-11", "offsets", "evaluate", "error", residual_registration_check, RESIDUAL_SHIFT_TOLERANCE,
-                  "residual registration after bookkeeping", pipelines=ref,
-                  known_breaks={"eval_registration": ("off",)}),
+                  "residual registration after bookkeeping", known_breaks={"eval_registration": ("off",)},
+                  requires=("metrics", "canvas_origin")),
     ]

@@ -20,8 +20,8 @@ CLOSED_FORM = float(np.float32(np.float32(math.sqrt(NPHOTONS)) / np.float32(32))
 
 
 def side(artifacts: dict[str, Any], pipeline: str = "sim_lines", scenario: str = "gs2_ideal",
-         knobs: dict[str, Any] | None = None) -> CheckInput:
-    return check_input(artifacts, pipeline, knobs, scenario)
+         knobs: dict[str, Any] | None = None, name: str = "a") -> CheckInput:
+    return check_input(artifacts, pipeline, knobs, scenario, side=name)
 
 
 def run(check_id: str, *inputs: CheckInput) -> tuple[CheckResult | None, str | None]:
@@ -132,14 +132,16 @@ def test_n2_flags_the_coupled_lowpass_report_artefact() -> None:
 
 def test_n3_compares_the_probes_after_dividing_by_k() -> None:
     legacy = side(ideal_probe("study"), pipeline="dose_legacy", knobs={"era": "study"})
-    outcome, _ = run("N-3", legacy, side(ideal_probe()))
-    assert outcome.passed and outcome.details["k"] == pytest.approx(2.125787, abs=1e-6)
-    assert run("N-3", side(ideal_probe()), side(ideal_probe()))[0] is None
+    outcome, _ = run("N-3", legacy, side(ideal_probe(), name="b"))
+    assert outcome.passed and outcome.details["k"]["a"] == pytest.approx(2.125787, abs=1e-6)
+    assert outcome.details["k"]["b"] == 1.0
+    same, _ = run("N-3", side(ideal_probe()), side(ideal_probe(), name="b"))
+    assert same.passed and same.measured == 0.0, "any pair of pipelines: a pipeline against itself too"
 
 
 def test_n3_fails_when_the_legacy_probe_is_not_k_times_the_sim_lines_probe() -> None:
     legacy = side(ideal_probe("study"), pipeline="dose_legacy", knobs={"era": "tip"})
-    outcome, _ = run("N-3", legacy, side(ideal_probe()))
+    outcome, _ = run("N-3", legacy, side(ideal_probe(), name="b"))
     assert not outcome.passed and outcome.measured > 1.0
 
 
@@ -166,10 +168,10 @@ def test_n5_parseval_holds_per_pattern_and_catches_a_lossy_transform() -> None:
 def test_n5b_checks_both_forward_models_against_f() -> None:
     legacy = simulated(roles=("train", "test"))
     legacy["object_norm"] = np.array([1.0, 1.0])
-    assert run("N-5b", side(legacy, pipeline="dose_legacy"), side(simulated(seed=3)))[0].passed
+    assert run("N-5b", side(legacy, pipeline="dose_legacy"), side(simulated(seed=3), name="b"))[0].passed
     legacy["diffraction_clean"][0] = legacy["diffraction_clean"][0].T
-    outcome, _ = run("N-5b", side(legacy, pipeline="dose_legacy"), side(simulated(seed=3)))
-    assert not outcome.passed and outcome.details["errors"]["dose_legacy"] > 1e-3
+    outcome, _ = run("N-5b", side(legacy, pipeline="dose_legacy"), side(simulated(seed=3), name="b"))
+    assert not outcome.passed and outcome.details["errors"]["a (dose_legacy)"] > 1e-3
 
 
 def test_n6_photon_budget_over_the_set_that_set_s_sim() -> None:

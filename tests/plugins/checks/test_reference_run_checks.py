@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import pytest
 
-from harness.checking import evaluate
+from harness.checking import evaluate, with_conventions
 from harness.knobs import effective_knobs
 from harness.manager import PluginOptions, Registry, load_plugins
 from harness.records import CheckInput
@@ -17,10 +17,11 @@ def findings_up_to_scale(registry: Registry, run: Any, knobs: dict[str, Any]) ->
     """Every registered per-side check of stages config … scale on the run's artifacts, as the host reports it."""
     inp = CheckInput(side="a", pipeline="sim_lines", scenario="gs2_ideal", profile="smoke",
                      knobs=effective_knobs(registry.pipeline("sim_lines"), knobs), artifacts=run.artifacts)
+    inp = with_conventions(registry, inp)
     out = {}
     for check_id, registered in registry.checks.items():
         check = registered.record
-        if check.cross or stage_index(check.stage) > stage_index("scale") or "sim_lines" not in (check.pipelines or ()):
+        if check.cross or stage_index(check.stage) > stage_index("scale"):
             continue
         for finding in evaluate(check, "a", (inp,), "smoke"):
             out[check_id] = finding
@@ -48,8 +49,11 @@ def test_default_sim_lines_passes_every_enforced_check(registry: Registry, harne
     assert {"N-0@config", "N-1", "N-2", "N-5", "N-6", "N-7", "N-8", "N-9", "N-10", "N-11", "N-13",
             "O-1", "O-2", "O-4@scan", "O-4@split"} <= set(findings)
     enforced = {i: f for i, f in findings.items() if i.startswith(("N-", "O-")) and f["severity"] == "error"}
-    assert {i: f["status"] for i, f in enforced.items() if f["status"] != "pass"} == {}
-    assert all(f["status"] in ("pass", "fail") for f in findings.values())
+    assert {i: f["status"] for i, f in enforced.items() if f["status"] not in ("pass", "n/a")} == {}
+    not_applied = {i for i, f in enforced.items() if f["status"] == "n/a"}
+    assert not_applied == {"O-3", "N-0@probe", "N-0@object", "N-0@scan", "N-0@split", "N-0@group"}
+    assert "grouping" in findings["O-3"]["explanation"], "says which convention makes it not apply"
+    assert all(f["status"] in ("pass", "fail", "n/a") for f in findings.values())
     assert findings["A-3@scale"]["status"] == "fail" and findings["A-3@scale"]["severity"] == "warn"
     json.dumps(findings)  # reports are JSON
 
