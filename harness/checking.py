@@ -71,7 +71,7 @@ def evaluate(check: CheckSpec, side: str, args: tuple[CheckInput, ...], profile:
     try:
         result = check.func(*args)
     except KeyError as exc:
-        return [not_applicable(base, check, f"missing artifact {exc}")]
+        return [not_applicable(base, check, f"missing artifact or field {exc}")]
     except NotApplicable as exc:
         return [not_applicable(base, check, str(exc))]
     except Exception as exc:

@@ -408,7 +408,7 @@ def harness_register_checks() -> list[CheckSpec]:
     ]
     return checks + [
         CheckSpec("N-1", "normalization", "probe", "error", probe_scale_check, PROBE_TOLERANCE,
-                  "probe normalisation mean|mask·P|·probe_scale", requires=(*PROBE, "probe_raw"),
+                  "probe normalisation mean|mask·P|·probe_scale", requires=PROBE,
                   conventions=PROBE_CONVENTION),
         CheckSpec("N-2", "normalization", "probe", "error", ideal_probe_check, 1e-5,
                   "ideal probe pixel counts, norm factor and energy", known_breaks={"ideal_probe_lowpass": ("coupled",)},

@@ -150,7 +150,7 @@ def test_list_shows_each_kind_with_its_source(harness_cli, sample_plugin):
     for kind in ("pipelines", "stages", "knobs", "scenarios", "checks", "hypotheses", "reporters", "plugins"):
         result = harness_cli("list", kind, "-p", sample_plugin)
         assert result.exit_code == 0, kind
-    assert f"| wave_a | 4 | tiny, other | smoke, stable, full | -p {sample_plugin} |" in harness_cli(
+    assert f"| wave_a | - | 4 | tiny, other | smoke, stable, full | -p {sample_plugin} |" in harness_cli(
         "list", "pipelines", "-p", sample_plugin, "--format", "markdown").output
     assert "normalize" in harness_cli("list", "knobs", "-p", sample_plugin).output
     markdown = harness_cli("list", "reporters", "--format", "markdown").output

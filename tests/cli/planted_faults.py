@@ -1,0 +1,78 @@
+"""One-file variants of both reference pipelines, each with one realistic fault planted at one stage.
+
+Loaded with `-p tests/cli/planted_faults.py`; it imports from `harness` only, as a user's plugin would.
+Each variant is named `<base>__<fault>`; FAULTS gives the stage and category where it must surface.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from harness import derive, hookimpl
+
+BASES = ("sim_lines", "dose_legacy")
+
+
+def probe_off_by_five_percent(ctx: Any, base: Any, **inputs: Any) -> dict[str, Any]:
+    """A normalisation that forgets part of the mask: the probe comes out 5% too bright."""
+    out = dict(base(ctx, **inputs))
+    out["probe"] = (out["probe"] * np.float32(1.05)).astype(out["probe"].dtype)
+    return out
+
+
+def rolled_probe_in_simulation(ctx: Any, base: Any, **inputs: Any) -> dict[str, Any]:
+    """The forward model illuminates with the probe shifted by one pixel: energy and photon budget unchanged."""
+    return base(ctx, **{**inputs, "probe": np.roll(inputs["probe"], 1, axis=1)})
+
+
+def centre_from_first_channel(ctx: Any, base: Any, **inputs: Any) -> dict[str, Any]:
+    """Group centres taken from the first channel instead of the mean of the channels."""
+    out = dict(base(ctx, **inputs))
+    for grouping in ("train", "infer"):
+        nn = out[f"coords_nn.{grouping}"]
+        centre = nn[..., :1] + 0.5
+        out[f"coords_offsets.{grouping}"] = centre
+        out[f"coords_relative.{grouping}"] = centre - nn
+    return out
+
+
+def double_gain(ctx: Any, base: Any, **inputs: Any) -> dict[str, Any]:
+    """The model input scaled twice: X and its gain doubled."""
+    out = dict(base(ctx, **inputs))
+    for grouping in ("train", "infer"):
+        out[f"X.{grouping}"] = out[f"X.{grouping}"] * np.float32(2.0)
+        out[f"gain.{grouping}"] = out[f"gain.{grouping}"] * 2.0
+    return out
+
+
+def scale_ten_percent_high(ctx: Any, base: Any, **inputs: Any) -> dict[str, Any]:
+    """The intensity scale computed 10% too high (and the scaler started from it)."""
+    out = dict(base(ctx, **inputs))
+    out["intensity_scale"] = np.float32(out["intensity_scale"] * 1.1)
+    out["log_scale_init"] = np.float32(np.log(out["intensity_scale"]))
+    return out
+
+
+def origin_off_by_one_and_a_half(ctx: Any, base: Any, **inputs: Any) -> dict[str, Any]:
+    """The canvas origin recorded 1.5 px off in y: every later registration misplaces the object."""
+    out = dict(base(ctx, **inputs))
+    out["canvas_origin"] = np.asarray(out["canvas_origin"], dtype=np.float64) + np.array([1.5, 0.0])
+    return out
+
+
+FAULTS: dict[str, tuple[str, str, Any]] = {
+    "probe": ("probe", "normalization", probe_off_by_five_percent),
+    "simulate": ("simulate", "normalization", rolled_probe_in_simulation),
+    "group": ("group", "offsets", centre_from_first_channel),
+    "normalize": ("normalize", "normalization", double_gain),
+    "scale": ("scale", "normalization", scale_ten_percent_high),
+    "stitch": ("stitch", "offsets", origin_off_by_one_and_a_half),
+}
+"""fault name → (stage it is planted at, category it breaks, replacement stage function)."""
+
+
+@hookimpl
+def harness_register_pipelines() -> list[Any]:
+    return [derive(base, f"{base}__{fault}", stages={stage: func}, description=func.__doc__)
+            for base in BASES for fault, (stage, _, func) in FAULTS.items()]
