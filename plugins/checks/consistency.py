@@ -250,12 +250,17 @@ def group_order(inp: CheckInput, grouping: str) -> np.ndarray | None:
 
 
 def foreign_coordinates(inp: CheckInput, grouping: str, rows: np.ndarray) -> np.ndarray:
-    """(B, C) True where coords_nn (in pattern order) is not the position of the channel's pattern, exactly."""
+    """(B, C) True where coords_nn[b, 0, :, c] is not exactly the position of the pattern it describes: that of
+    group b, or of group perm⁻¹(b) under a declared permutation (rows stay in coords_nn order, as stored)."""
     stored = np.moveaxis(np.asarray(inp.artifacts[f"coords_nn.{grouping}"], dtype=np.float64)[:, 0], 1, 2)
     order = group_order(inp, grouping)
-    if order is not None:
-        stored = stored[order]
-    return np.any(stored != np.asarray(inp.artifacts["positions"], dtype=np.float64)[rows], axis=-1)
+    if order is None:
+        order = np.arange(stored.shape[0])
+    foreign = np.ones(rows.shape, dtype=bool)
+    if not np.array_equal(np.sort(order), np.arange(rows.shape[0])):
+        return foreign  # the declared permutation does not permute these groups: no coordinate is accounted for
+    foreign[order] = np.any(stored[order] != np.asarray(inp.artifacts["positions"], dtype=np.float64)[rows], axis=-1)
+    return foreign
 
 
 def group_keys(groups: np.ndarray) -> list[bytes]:
