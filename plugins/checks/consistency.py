@@ -53,8 +53,10 @@ GROUP_ARTIFACTS = ("diffraction_grouped", "Y_obj_grouped", "coords_nn", "nn_indi
 
 
 def relative_l2(stored: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """‖stored − reference‖₂ / ‖reference‖₂ per pattern of two (k, N, N) stacks."""
-    return np.sqrt(((stored - reference) ** 2).sum(axis=(1, 2)) / (reference**2).sum(axis=(1, 2)))
+    """‖stored − reference‖₂ / ‖reference‖₂ per pattern of two (k, N, N) stacks (0 when both are dark)."""
+    error, scale = ((stored - reference) ** 2).sum(axis=(1, 2)), (reference**2).sum(axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(error == 0, 0.0, np.sqrt(error / scale))
 
 
 def exit_waves(inp: CheckInput, rows: np.ndarray) -> np.ndarray:
@@ -87,7 +89,7 @@ def forward_model_check(inp: CheckInput) -> CheckResult:
     stored = np.asarray(art["diffraction_clean"][rows], dtype=np.float64)
     far = relative_l2(stored, reference)
     energy = (psi.real**2 + psi.imag**2).sum(axis=(1, 2))
-    near = np.abs(np.asarray(art["exit_energy"], dtype=np.float64)[rows] / energy - 1.0)
+    near = relative_l2(np.asarray(art["exit_energy"], dtype=np.float64)[rows, None, None], energy[:, None, None])
     tolerance = {"far_field": float32_rounding(psi.shape[-2] * psi.shape[-1]), "exit_energy": ENERGY_ROUNDING}
     measured = {"far_field": float(np.max(far)), "exit_energy": float(np.max(near))}
     bad = {key: int(np.count_nonzero(~(errors <= tolerance[key]))) for key, errors in (("far_field", far),
