@@ -173,8 +173,7 @@ def _stage_entry(registry, stage, outcomes, pipelines, knobs, settings, present)
         comparisons, only = _compare_stage(registry, stage, outcomes, pipelines, artifacts, knobs, settings)
     inputs = {
         side: CheckInput(side=side, pipeline=outcomes[side].job.pipeline, scenario=settings["scenario"],
-                         profile=settings["profile"], knobs=knobs[side], artifacts=artifacts[side],
-                         conventions=pipelines[side].conventions)
+                         profile=settings["profile"], knobs=knobs[side], artifacts=artifacts[side])
         for side in artifacts
     }
     findings = run_checks(registry, stage, inputs, settings["profile"])

@@ -117,5 +117,4 @@ def harness_register_pipelines() -> list[PipelineSpec]:
         scenarios=SCENARIO_NAMES,
         profiles=PROFILE_NAMES,
         description="2024 dose-dependence study: grid simulation of lines objects, regions as groups (spec 0.1)",
-        conventions={"unshuffled_coords": {"train": "legacy_shuffle_perm"}},  # spec 3.7.1: coords are not shuffled
     )]
