@@ -42,6 +42,7 @@ OPTIONAL_BUILTINS: tuple[str, ...] = (
     "plugins.checks.offsets",
     "plugins.checks.amplitude",
     "plugins.checks.expected",
+    "plugins.checks.consistency",
     "plugins.reporters.console",
     "plugins.reporters.json_report",
     "plugins.reporters.markdown",

@@ -8,7 +8,8 @@ Fixtures:
 - `harness_cli`: `harness_cli("diff", "--a", ...)` runs the CLI in-process with a private cache
   and working folder and returns click's Result (exit_code, stdout, stderr).
 - `harness_run`: `harness_run("sim_lines", scenario="gs1_ideal", stage="scale")` runs one pipeline in
-  this process without cache and returns its loaded artifacts and per-stage statuses.
+  this process without cache and returns its loaded artifacts and per-stage statuses
+  (`run_pipeline(run_dir, ...)` does the same for module-scoped fixtures).
 
 Helpers for testing a check on hand-made artifacts: `check_input(...)` and `run_check(spec, *inputs)`.
 """
@@ -128,26 +129,34 @@ class PipelineRun:
         return self.stages.get(stage, {}).get("error")
 
 
+def run_pipeline(run_dir: Path, pipeline: str, scenario: str, profile: str = "smoke", stage: str = "all",
+                 knobs: dict[str, Any] | None = None, seed: int = 42, plugins: tuple[str, ...] = ()) -> PipelineRun:
+    """Run one pipeline in this process (no worker, no cache) into `run_dir` and return its artifacts.
+
+    What `harness_run` does, for fixtures of wider scope (module-scoped runs shared by several tests).
+    """
+    from harness.stages import parse_stage_selection, stages_to_run
+    from harness.worker import SideJob, run_side
+
+    job = SideJob(side="a", pipeline=pipeline, scenario=scenario, profile=profile, run_seed=seed,
+                  stages=stages_to_run(parse_stage_selection(stage)), run_dir=str(run_dir),
+                  knob_overrides=dict(knobs or {}), plugins=manager.PluginOptions(extra=plugins, autoload=False),
+                  cache_dir=None, use_cache=False)
+    events: list[dict[str, Any]] = []
+    run_side(job, events.append)
+    return PipelineRun(run_dir, events)
+
+
 @pytest.fixture
 def harness_run(tmp_path: Path) -> Callable[..., PipelineRun]:
     """Run one pipeline in this process (no worker, no cache) and return its artifacts.
 
     `harness_run("sim_lines", scenario="gs1_ideal", stage="scale", knobs={"normalize": "nphotons"})`
     """
-    from harness.stages import parse_stage_selection, stages_to_run
-    from harness.worker import SideJob, run_side
-
     counter = iter(range(1_000_000))
 
     def run(pipeline: str, scenario: str, profile: str = "smoke", stage: str = "all",
             knobs: dict[str, Any] | None = None, seed: int = 42, plugins: tuple[str, ...] = ()) -> PipelineRun:
-        run_dir = tmp_path / f"run{next(counter)}"
-        job = SideJob(side="a", pipeline=pipeline, scenario=scenario, profile=profile, run_seed=seed,
-                      stages=stages_to_run(parse_stage_selection(stage)), run_dir=str(run_dir),
-                      knob_overrides=dict(knobs or {}), plugins=manager.PluginOptions(extra=plugins, autoload=False),
-                      cache_dir=None, use_cache=False)
-        events: list[dict[str, Any]] = []
-        run_side(job, events.append)
-        return PipelineRun(run_dir, events)
+        return run_pipeline(tmp_path / f"run{next(counter)}", pipeline, scenario, profile, stage, knobs, seed, plugins)
 
     return run

@@ -71,6 +71,7 @@ CONVENTIONS = {
     "model": "study_era_pinn",
     "modulus_excess": by_era("any", "border"),
     "stitch": stitch_mode,
+    "unshuffled_coords": {"train": "legacy_shuffle_perm"},
     "amplitude_tolerance": 0.05,
 }
 """What the legacy artifacts mean (plugins/checks/conventions.py lists every name); knobs that merely break a

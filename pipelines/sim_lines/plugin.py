@@ -59,6 +59,7 @@ CONVENTIONS = {
     "model": "sim_lines_pinn",
     "modulus_excess": "border",
     "stitch": "shift_and_sum",
+    "unshuffled_coords": {},
     "amplitude_tolerance": 0.20,
 }
 """What the sim_lines artifacts mean (plugins/checks/conventions.py lists every name)."""

@@ -20,6 +20,10 @@ SPLIT_OF = {"train": "train_idx", "infer": "test_idx"}
 """The split artifact whose patterns each grouping's nn_indices index."""
 CHUNK = 256
 """Patterns per block when accumulating energies, so float64 temporaries stay small."""
+FLOAT32_EPS = float(np.finfo(np.float32).eps)
+"""2^-23: the spacing of float32 numbers at 1, twice the largest relative rounding error."""
+SIGMAS = 5.0
+"""Statistical tolerances are this many standard deviations of the statistic under its null model."""
 
 
 def plain(value: Any) -> Any:
@@ -103,6 +107,25 @@ def noise_tolerance(floor: float, photons: float) -> float:
     return max(floor, 5.0 / math.sqrt(photons))
 
 
+def float32_rounding(pixels: int = N * N) -> float:
+    """(2 + log2 pixels)·eps32: relative error bound of a float32 far field of `pixels` samples and of its energy.
+
+    Two roundings form ψ = Y_norm·P (or square a stored amplitude); a radix-2 FFT adds at most one per stage.
+    """
+    return (2.0 + math.log2(pixels)) * FLOAT32_EPS
+
+
+def poisson_tolerance(photons: float) -> float:
+    """5/sqrt(photons) + float32_rounding(): 5 σ of a Poisson total of `photons` expected counts, relative,
+    plus the float32 rounding of the far fields the counts are computed from."""
+    return SIGMAS / math.sqrt(photons) + float32_rounding()
+
+
+def sample_rows(count: int, size: int) -> np.ndarray:
+    """A deterministic sample: `size` evenly spaced indices of `count` rows, first and last included (all if fewer)."""
+    return np.unique(np.linspace(0, count - 1, min(size, count)).round().astype(np.int64))
+
+
 def pattern_roles(inp: CheckInput) -> np.ndarray:
     """The role (train / test / all) of the image each simulated pattern comes from."""
     roles = np.asarray(inp.artifacts["object_role"]).astype(str)
@@ -125,6 +148,12 @@ def object_norm_of(inp: CheckInput, grouping: str) -> float:
     """The object normalisation of a grouping's set: legacy (train, test); sim_lines one scalar."""
     norms = np.atleast_1d(np.asarray(inp.artifacts["object_norm"], dtype=np.float64))
     return float(norms[0] if grouping == "train" else norms[-1])
+
+
+def pattern_object_norms(inp: CheckInput) -> np.ndarray:
+    """Per simulated pattern, the object norm of its set: legacy test patterns the test norm, all others the first."""
+    norms = np.atleast_1d(np.asarray(inp.artifacts["object_norm"], dtype=np.float64))
+    return np.where(pattern_roles(inp) == "test", norms[-1], norms[0])
 
 
 def worst(values: Mapping[str, float], target: float) -> str:

@@ -32,6 +32,9 @@ CONVENTIONS: dict[str, tuple[str, tuple[Any, ...]]] = {
                        "(legacy study era: x2 unmasked)", ("border", "any")),
     "stitch": ("how patches become a canvas: legacy tiles, legacy reassemble_position (M = 10, odd pad allowed), "
                "or shift-and-sum (M = reassemble_M, even pad)", ("tiles", "position", "shift_and_sum")),
+    "unshuffled_coords": ("groupings whose groups were reordered without their coordinates: grouping → the "
+                          "artifact holding that permutation (legacy train shuffle, spec 3.7.1); undeclared: none",
+                          ("{}", "{'train': 'legacy_shuffle_perm'}")),
     "amplitude_tolerance": ("tolerance of the amplitude scale A-1 (|k_LS·expected_scale − 1|)", ("a number",)),
 }
 """name → (meaning, values the built-in checks know)."""
