@@ -16,6 +16,19 @@ from harness.records import (
     RunRequest,
     StageSpec,
 )
+from harness.compare import Comparison
+from harness.report import (
+    REPORT_SCHEMA,
+    CategoryBreak,
+    Finding,
+    Lead,
+    Report,
+    SideInfo,
+    SideStatus,
+    StageVerdict,
+    load_report,
+)
+from harness.report_json import ReportError
 
 hookimpl = pluggy.HookimplMarker("harness")
 
@@ -33,4 +46,15 @@ __all__ = [
     "ReporterSpec",
     "HarnessError",
     "NotApplicable",
+    "Report",
+    "StageVerdict",
+    "Finding",
+    "Lead",
+    "SideStatus",
+    "SideInfo",
+    "CategoryBreak",
+    "Comparison",
+    "REPORT_SCHEMA",
+    "ReportError",
+    "load_report",
 ]
