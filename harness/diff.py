@@ -19,6 +19,7 @@ from harness.report import Finding, Report, SideInfo, SideStatus, StageVerdict
 from harness.runner import SideOutcome
 from harness.stages import STAGES
 from harness.store import StageFiles
+from harness.verdict_cache import Entry, VerdictCache, code_hash, entry_key
 
 
 
@@ -61,11 +62,12 @@ def build_report(
     """The typed report of a run or diff, which report.json stores and reporters render."""
     sides = list(outcomes)
     pipelines = {side: registry.pipeline(outcome.job.pipeline) for side, outcome in outcomes.items()}
+    cached = _Cached(registry, outcomes, knobs, settings)
     stages = []
     for stage in settings["stages_run"]:
         present = {side: pipelines[side].stage(stage) is not None for side in sides}
         if any(present.values()):
-            stages.append(_stage_verdict(registry, stage, outcomes, pipelines, knobs, settings, present))
+            stages.append(_stage_verdict(registry, stage, outcomes, pipelines, knobs, settings, present, cached))
     return Report(
         kind="diff" if len(sides) == 2 else "run",
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -97,8 +99,42 @@ def _side_status(outcome: SideOutcome, stage: str, present: bool) -> SideStatus:
                       info.get("traceback"))
 
 
-def _stage_verdict(registry, stage, outcomes, pipelines, knobs, settings, present) -> StageVerdict:
+class _Cached:
+    """The verdict cache of this report, when the sides use the stage cache (see harness.verdict_cache)."""
+
+    def __init__(self, registry: Registry, outcomes: dict[str, SideOutcome], knobs: dict[str, dict[str, Any]],
+                 settings: dict[str, Any]):
+        jobs = [outcome.job for outcome in outcomes.values()]
+        usable = all(job.use_cache and job.cache_dir for job in jobs)
+        self.cache = VerdictCache(Path(jobs[0].cache_dir)) if usable else None
+        self.outcomes, self.knobs, self.settings = outcomes, knobs, settings
+        self.code = code_hash(registry, tuple(settings.get("plugins", {}).get("extra", ()))) if usable else ""
+
+    def key(self, stage: str, side_status: dict[str, SideStatus]) -> str | None:
+        """The entry key of a stage whose every side is stored with its cache key, else None (not cached)."""
+        if self.cache is None or not all(info.usable and info.key for info in side_status.values()):
+            return None
+        upto = self.settings["stages_run"][: self.settings["stages_run"].index(stage) + 1]
+        sides = {side: {"pipeline": outcome.job.pipeline, "knobs": self.knobs[side],
+                        "stage_keys": [outcome.stages.get(s, {}).get("key") for s in upto]}
+                 for side, outcome in self.outcomes.items()}
+        return entry_key(stage, sides, self.settings, self.code)
+
+
+def _stage_verdict(registry, stage, outcomes, pipelines, knobs, settings, present, cached: _Cached) -> StageVerdict:
     side_status = {side: _side_status(outcome, stage, present[side]) for side, outcome in outcomes.items()}
+    key = cached.key(stage, side_status)
+    entry = cached.cache.get(key) if key else None
+    if entry is None:
+        entry = _evaluate_stage(registry, stage, outcomes, pipelines, knobs, settings, side_status)
+        if key:
+            cached.cache.put(key, entry)
+    comparisons, findings, only = entry
+    return StageVerdict.decide(stage, side_status, comparisons, findings, only)
+
+
+def _evaluate_stage(registry, stage, outcomes, pipelines, knobs, settings, side_status) -> Entry:
+    """Compare the stage's shared artifacts and run its checks: what the verdict cache stores."""
     artifacts = {
         side: SideArtifacts(Path(outcomes[side].job.run_dir) / side, pipelines[side], stage)
         for side in outcomes if side_status[side].usable
@@ -113,8 +149,7 @@ def _stage_verdict(registry, stage, outcomes, pipelines, knobs, settings, presen
         for side in artifacts
     }
     findings = tuple(finding_from_check(raw) for raw in run_checks(registry, stage, inputs, settings["profile"]))
-    return StageVerdict.decide(stage, side_status, tuple(comparisons), findings,
-                               {side: tuple(names) for side, names in only.items()})
+    return tuple(comparisons), findings, {side: tuple(names) for side, names in only.items()}
 
 
 def _compare_stage(registry, stage, outcomes, pipelines, artifacts, knobs, settings):

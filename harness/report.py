@@ -194,14 +194,15 @@ class StageVerdict:
                    sides={s: SideStatus.from_json(v, f"{where}.sides.{s}") for s, v in r.mapping("sides").items()},
                    category=r.str("category", optional=True),
                    first_finding=_lead_from_json(r.any("first_finding"), f"{where}.first_finding"),
-                   comparisons=tuple(_comparison(c, f"{where}.comparisons[{i}]")
+                   comparisons=tuple(comparison_from_json(c, f"{where}.comparisons[{i}]")
                                      for i, c in enumerate(r.list("comparisons", default=[]))),
                    only={s: tuple(names) for s, names in r.mapping("only", default={}).items()},
                    findings=tuple(Finding.from_json(f, f"{where}.findings[{i}]")
                                   for i, f in enumerate(r.list("findings", default=[]))))
 
 
-def _comparison(data: Any, where: str) -> Comparison:
+def comparison_from_json(data: Any, where: str) -> Comparison:
+    """A validated Comparison from its report.json form."""
     r = Reader(data, where)
     return Comparison(r.str("artifact"), r.choice("status", ("equal", "differs", "expected", "not_comparable")),
                       r.str("kind", default=""), r.str("summary", default=""), r.mapping("details", default={}),
