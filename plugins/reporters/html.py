@@ -17,23 +17,11 @@ from rich.console import Console
 from rich.text import Text
 
 from harness import ReporterSpec, hookimpl
-from harness.store import atomic_write_bytes
-from plugins.reporters.figures import FIGURES, figure_notes, render_figures
+from harness import report_text as words
 from harness.rendering import fmt, tail
 from harness.report import Report, SideStatus
-from harness.report_text import (
-    category_cell,
-    category_columns,
-    first_finding_text,
-    focus_stage,
-    knob_label,
-    not_applicable,
-    not_applicable_text,
-    side_name,
-    stage_errors,
-    title,
-    worst_first,
-)
+from harness.store import atomic_write_bytes
+from plugins.reporters.figures import FIGURES, figure_notes, render_figures
 
 STYLE = """
 :root { --fail: #c62828; --error: #8e0000; --warn: #b26a00; --info: #1565c0; --pass: #2e7d32; --muted: #6b6b6b; }
@@ -104,24 +92,24 @@ def first_break_html(report: Report) -> str:
         items = [("stage", f'<span class="stage-name">{_e(entry.stage)}</span>'),
                  ("category", _e(entry.category or "")),
                  ("check", _e(check)),
-                 ("side", _e(side_name(getattr(finding, "side", "")))),
-                 ("knob label", _e(knob_label(report, getattr(finding, "known_break", None)))),
+                 ("side", _e(words.side_name(getattr(finding, "side", "")))),
+                 ("knob label", _e(words.knob_label(report, getattr(finding, "known_break", None)))),
                  ("explanation", _e(getattr(finding, "explanation", "")))]
         body = "<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
         return _section("First break", body, id="first-break", class_="break")
-    focus = focus_stage(report)
+    focus = words.focus_stage(report)
     if focus is None:
         return _section("First break", "<p>No break: no stage broke, errored or differed.</p>",
                         id="first-break", class_="clean")
     heading, entry = focus
     body = (f'<p>No break. {_e(heading)} at <span class="stage-name">{_e(entry.stage)}</span>: '
-            f"{_e(first_finding_text(entry))}</p>")
+            f"{_e(words.first_finding_text(entry))}</p>")
     return _section("First break", body, id="first-break", class_=entry.verdict)
 
 
 def _category_cards(report: Report) -> str:
     cards = []
-    for category in category_columns(report):
+    for category in words.category_columns(report):
         info = report.categories.get(category)
         if info is None:
             cards.append(f'<div class="card"><b>{_e(category)}</b><br><span class="pass">no failure</span></div>')
@@ -130,8 +118,8 @@ def _category_cards(report: Report) -> str:
         other = "" if passes is None else ("other side passes" if passes else "other side fails too")
         cards.append(
             f'<div class="card failing"><b>{_e(category)}</b>: <span class="fail">{_e(info.check)}</span> at '
-            f'<span class="stage-name">{_e(info.stage)}</span> on {_e(side_name(info.side))}'
-            f"{'; ' + _e(other) if other else ''}<br>{_e(knob_label(report, info.known_break))}<br>"
+            f'<span class="stage-name">{_e(info.stage)}</span> on {_e(words.side_name(info.side))}'
+            f"{'; ' + _e(other) if other else ''}<br>{_e(words.knob_label(report, info.known_break))}<br>"
             f'<span class="none">{_e(info.explanation)}</span></div>')
     return _section("First failure per category", f'<div class="cards">{"".join(cards)}</div>')
 
@@ -162,7 +150,7 @@ def side_cell(info: SideStatus | None) -> tuple[str, str]:
 
 def _stage_table(report: Report) -> str:
     sides = list(report.sides)
-    columns = category_columns(report)
+    columns = words.category_columns(report)
     first_break = report.first_break.stage if report.first_break else None
     rows = []
     for entry in report.stages:
@@ -170,23 +158,23 @@ def _stage_table(report: Report) -> str:
         cells = [(f'<span class="stage-name">{_e(entry.stage)}</span>', "")]
         cells += [side_cell(entry.sides.get(s)) for s in sides]
         cells.append((_e(verdict), f"verdict-{entry.verdict}"))
-        cells += [(_e(cell.text), cell.kind.replace("n/a", "none")) for cell in (category_cell(entry, c) for c in columns)]
-        cells.append((_e(first_finding_text(entry)), "finding"))
+        cells += [(_e(cell.text), cell.kind.replace("n/a", "none")) for cell in (words.category_cell(entry, c) for c in columns)]
+        cells.append((_e(words.first_finding_text(entry)), "finding"))
         rows.append((cells, "focus" if entry.stage == first_break else ""))
     return _section("Stages × categories",
                     _table(["stage", *(s.upper() for s in sides), "verdict", *columns, "first finding"], rows))
 
 
 def _focus(report: Report) -> str:
-    focus = focus_stage(report)
+    focus = words.focus_stage(report)
     if focus is None:
         return ""
     heading, entry = focus
-    findings = [f for f in worst_first(entry.findings) if f.status != "n/a"]
+    findings = [f for f in words.worst_first(entry.findings) if f.status != "n/a"]
     body = ""
     if findings:
         body += _table(["check", "side", "status", "measured", "expected", "tolerance", "explanation"], [
-            ([(_e(f.check), "nowrap"), (_e(side_name(f.side)), ""),
+            ([(_e(f.check), "nowrap"), (_e(words.side_name(f.side)), ""),
               (_e(f.status + (" (report only)" if f.report_only else "")), f.kind),
               (_e(fmt(f.measured)), "value"), (_e(fmt(f.expected)), "value"), (_e(fmt(f.tolerance)), "value"),
               (_e(f.explanation) + (f"<br><i>{_e(f.known_break)}</i>" if f.known_break else ""), "")],
@@ -201,16 +189,16 @@ def _focus(report: Report) -> str:
 
 
 def _not_applicable(report: Report) -> str:
-    found = not_applicable(report)
+    found = words.not_applicable(report)
     if not found:
         return ""
-    items = "".join(f"<li><b>{_e(side_name(side))}</b>: {_e('; '.join(not_applicable_text(f) for f in findings))}</li>"
+    items = "".join(f"<li><b>{_e(words.side_name(side))}</b>: {_e('; '.join(words.not_applicable_text(f) for f in findings))}</li>"
                     for side, findings in found.items())
     return _section("Checks that did not apply", f'<ul class="notes">{items}</ul>', id="not-applicable")
 
 
 def _errors(report: Report) -> str:
-    found = stage_errors(report)
+    found = words.stage_errors(report)
     if not found:
         return ""
     parts = []
@@ -249,8 +237,8 @@ def render_html(report: Report, run_dir: Path) -> str:
                     _section("Warnings", f"<ul>{warnings}</ul>") if warnings else ""])
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_e(title(report))}</title><style>{STYLE}</style></head><body>"
-            f'<header class="exit-{_e(code)}"><h1>{_e(title(report))}</h1>'
+            f"<title>{_e(words.title(report))}</title><style>{STYLE}</style></head><body>"
+            f'<header class="exit-{_e(code)}"><h1>{_e(words.title(report))}</h1>'
             f"<p>{meta} · {_e(report.created)}</p>"
             f"<p><b>{_e(report.summary)}</b> (exit code {_e(code)})</p></header>"
             f'<main><div class="report">{left}</div><div class="figures">{_figures(report, Path(run_dir))}</div></main>'
