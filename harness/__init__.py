@@ -18,6 +18,19 @@ from harness.records import (
     RunRequest,
     StageSpec,
 )
+from harness.compare import Comparison
+from harness.report import (
+    REPORT_SCHEMA,
+    CategoryBreak,
+    Finding,
+    Lead,
+    Report,
+    SideInfo,
+    SideStatus,
+    StageVerdict,
+    load_report,
+)
+from harness.report_json import ReportError
 
 hookimpl = pluggy.HookimplMarker("harness")
 
@@ -37,4 +50,15 @@ __all__ = [
     "NotApplicable",
     "derive",
     "PipelineVariant",
+    "Report",
+    "StageVerdict",
+    "Finding",
+    "Lead",
+    "SideStatus",
+    "SideInfo",
+    "CategoryBreak",
+    "Comparison",
+    "REPORT_SCHEMA",
+    "ReportError",
+    "load_report",
 ]

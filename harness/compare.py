@@ -12,6 +12,7 @@ from typing import Any, Callable, Literal
 
 import numpy as np
 
+from harness.rendering import plain, truncate
 from harness.summary import array_record
 
 Status = Literal["equal", "differs", "expected", "not_comparable"]
@@ -19,9 +20,9 @@ DEFAULT_TOLERANCE: tuple[float, float] = (1e-6, 1e-12)
 """(rtol, atol) used when a stage declares no tolerance for an artifact."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Comparison:
-    """The outcome of comparing one artifact across the two sides."""
+    """The outcome of comparing one artifact across the two sides (a record of the typed report)."""
 
     artifact: str
     status: Status
@@ -31,6 +32,7 @@ class Comparison:
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """Its report.json form."""
         return asdict(self)
 
 
@@ -110,17 +112,17 @@ def compare_scalars(name: str, a: Any, b: Any, tolerance: tuple[float, float]) -
     if _is_number(a) and _is_number(b):
         x, y = complex(a) if isinstance(a, complex) else float(a), complex(b) if isinstance(b, complex) else float(b)
         if _isnan(x) and _isnan(y):
-            return Comparison(name, "equal", "scalar", "both NaN", {"a": _plain(a), "b": _plain(b)})
+            return Comparison(name, "equal", "scalar", "both NaN", {"a": plain(a), "b": plain(b)})
         diff = abs(x - y)
         rel = diff / abs(y) if abs(y) > 0 else (math.inf if diff > 0 else 0.0)
-        details = {"a": _plain(a), "b": _plain(b), "abs": diff, "rel": rel, "rtol": rtol, "atol": atol}
+        details = {"a": plain(a), "b": plain(b), "abs": diff, "rel": rel, "rtol": rtol, "atol": atol}
         if diff <= atol + rtol * abs(y):
             return Comparison(name, "equal", "scalar", "identical" if diff == 0 else f"equal within rtol {rtol:g}", details)
         return Comparison(name, "differs", "scalar", f"{_fmt(a)} vs {_fmt(b)} (rel {rel:.3g})", details)
-    equal = _plain(a) == _plain(b)
+    equal = plain(a) == plain(b)
     return Comparison(
         name, "equal" if equal else "differs", "value", "identical" if equal else f"{_fmt(a)} vs {_fmt(b)}",
-        {"a": _plain(a), "b": _plain(b)},
+        {"a": plain(a), "b": plain(b)},
     )
 
 
@@ -186,28 +188,12 @@ def _isnan(value: complex | float) -> bool:
     return bool(np.isnan(value))
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.item() if value.ndim == 0 else value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, complex):
-        return [value.real, value.imag]
-    return value
-
-
 def _plain_short(value: Any) -> Any:
-    if isinstance(value, np.ndarray) and value.size > 8:
-        return f"array{tuple(value.shape)}"
-    plain = _plain(value)
-    if isinstance(plain, (list, dict)) and len(str(plain)) > 200:
-        return str(plain)[:200] + "..."
-    return plain
+    """A dict leaf as the report shows it: arrays of more than 8 values by shape, long values cut."""
+    short = plain(value, max_items=8)
+    return truncate(short, 200) if isinstance(short, (list, dict)) and len(str(short)) > 200 else short
 
 
 def _fmt(value: Any) -> str:
-    value = _plain(value)
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    value = plain(value)
+    return f"{value:.6g}" if isinstance(value, float) else truncate(repr(value), 60)

@@ -1,9 +1,8 @@
-"""Per-stage verdicts and the first break, from the stored artifacts of one or two sides.
+"""Builds the typed report from the stored artifacts of one or two sides.
 
 For each stage: artifacts present on both sides are compared (comparator chosen through
-`harness_select_comparator`), registered checks run on each side (and across sides), and the
-stage verdict is the worst finding: error > break > differs > expected > equal; skipped when a
-side did not run it.
+`harness_select_comparator`), registered checks run on each side (and across sides), and
+`harness.report.StageVerdict.decide` gives the verdict; the report derives the first break.
 """
 from __future__ import annotations
 
@@ -16,14 +15,13 @@ from harness.compare import DEFAULT_TOLERANCE, Comparison
 from harness.manager import Registry
 from harness.checking import run_checks
 from harness.conventions import resolve_conventions
-from harness.records import CATEGORIES, CheckInput, PipelineSpec
+from harness.records import CheckInput, PipelineSpec
+from harness.report import Finding, Report, SideInfo, SideStatus, StageVerdict
 from harness.runner import SideOutcome
 from harness.stages import STAGES
 from harness.store import StageFiles
+from harness.verdict_cache import Entry, VerdictCache, code_hash, entry_key
 
-REPORT_SCHEMA = 1
-VERDICT_ORDER = ("ok", "equal", "expected", "skipped", "differs", "break", "error")
-EXIT_OK, EXIT_DIFFERS, EXIT_USAGE, EXIT_STAGE_ERROR = 0, 1, 2, 3
 
 
 class SideArtifacts(Mapping[str, Any]):
@@ -61,136 +59,105 @@ def build_report(
     outcomes: dict[str, SideOutcome],
     settings: dict[str, Any],
     knobs: dict[str, dict[str, Any]],
-) -> dict[str, Any]:
-    """The full report of a run or diff, as a JSON-able dict that reporters render."""
+) -> Report:
+    """The typed report of a run or diff, which report.json stores and reporters render."""
     sides = list(outcomes)
     pipelines = {side: registry.pipeline(outcome.job.pipeline) for side, outcome in outcomes.items()}
-    requested = settings["stages_run"]
+    cached = _Cached(registry, outcomes, knobs, settings)
     stages = []
-    for stage in requested:
+    for stage in settings["stages_run"]:
         present = {side: pipelines[side].stage(stage) is not None for side in sides}
-        if not any(present.values()):
-            continue
-        stages.append(_stage_entry(registry, stage, outcomes, pipelines, knobs, settings, present))
-    report = {
-        "schema_version": REPORT_SCHEMA,
-        "kind": "diff" if len(sides) == 2 else "run",
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "settings": settings,
-        "sides": {
-            side: {
-                "pipeline": outcome.job.pipeline,
-                "knobs": knobs[side],
-                "knob_overrides": outcome.job.knob_overrides,
-                "fatal": outcome.fatal,
-            }
-            for side, outcome in outcomes.items()
-        },
-        "knob_differences": _knob_differences(knobs) if len(sides) == 2 else {},
-        "stages": stages,
-        "warnings": list(registry.loaded.warnings),
-    }
-    report.update(summarise(report))
-    return report
+        if any(present.values()):
+            stages.append(_stage_verdict(registry, stage, outcomes, pipelines, knobs, settings, present, cached))
+    return Report(
+        kind="diff" if len(sides) == 2 else "run",
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        settings=settings,
+        sides={side: SideInfo(outcome.job.pipeline, knobs[side], outcome.job.knob_overrides, outcome.fatal,
+                              jsonable_conventions(pipelines[side], knobs[side]), pipelines[side].base)
+               for side, outcome in outcomes.items()},
+        stages=tuple(stages),
+        knob_differences=_knob_differences(knobs) if len(sides) == 2 else {},
+        warnings=tuple(registry.loaded.warnings),
+    )
 
 
-def summarise(report: dict[str, Any]) -> dict[str, Any]:
-    """First break, first difference, per-category first failure, exit code and a one-line summary."""
-    stages = report["stages"]
-    first_break = next((s for s in stages if s["verdict"] == "break"), None)
-    first_difference = next((s for s in stages if s["verdict"] in ("differs", "break")), None)
-    categories: dict[str, Any] = {}
-    for category in CATEGORIES:
-        categories[category] = None
-        for entry in stages:
-            failing = [f for f in entry["findings"] if f["category"] == category and _breaks(f)]
-            if failing:
-                first = failing[0]
-                sides_failing = {f["side"] for f in failing}
-                others = [s for s in report["sides"] if s not in sides_failing]
-                categories[category] = {
-                    "stage": entry["stage"],
-                    "check": first["check"],
-                    "side": first["side"],
-                    "known_break": first.get("known_break"),
-                    "explanation": first["explanation"],
-                    "other_side_passes": (bool(others) and "cross" not in sides_failing) if len(report["sides"]) == 2 else None,
-                }
-                break
-    fatal = any(side.get("fatal") for side in report["sides"].values())
-    errored = fatal or any(s["verdict"] == "error" for s in stages)
-    if errored:
-        code = EXIT_STAGE_ERROR
-    elif any(s["verdict"] in ("differs", "break") for s in stages):
-        code = EXIT_DIFFERS
-    else:
-        code = EXIT_OK
-    counts = {v: sum(1 for s in stages if s["verdict"] == v) for v in VERDICT_ORDER}
-    parts = [f"{n} {v}" for v, n in counts.items() if n]
-    if first_break:
-        finding = first_break["first_finding"]
-        label = f" ({finding['known_break']})" if finding and finding.get("known_break") else ""
-        headline = f"first break at {first_break['stage']} [{first_break['category']}]{label}"
-    elif errored:
-        headline = "a stage errored"
-    elif first_difference:
-        headline = f"first difference at {first_difference['stage']}"
-    else:
-        headline = "no break"
-    return {
-        "first_break": _pointer(first_break),
-        "first_difference": _pointer(first_difference),
-        "categories": categories,
-        "exit_code": code,
-        "summary": f"{headline}; stages: {', '.join(parts) or 'none'}",
-    }
+def finding_from_check(raw: Mapping[str, Any]) -> Finding:
+    """A `harness.checking` finding dict as a typed Finding (what the checks say is kept as it is)."""
+    return Finding(check=raw["check"], category=raw["category"], severity=raw["severity"], side=raw["side"],
+                   stage=raw["stage"], status=raw["status"], explanation=raw.get("explanation") or "",
+                   measured=raw.get("measured"), expected=raw.get("expected"), tolerance=raw.get("tolerance"),
+                   known_break=raw.get("known_break"), report_only=bool(raw.get("report_only", False)),
+                   details=dict(raw.get("details") or {}), traceback=raw.get("traceback"))
 
 
-def _pointer(entry: dict[str, Any] | None) -> dict[str, Any] | None:
+def _side_status(outcome: SideOutcome, stage: str, present: bool) -> SideStatus:
+    if not present:
+        return SideStatus("absent", reason=f"{outcome.job.pipeline} has no {stage!r} stage")
+    if stage not in outcome.stages:
+        return SideStatus("skipped", reason=outcome.fatal["error"] if outcome.fatal else "not run")
+    info = outcome.stages[stage]
+    return SideStatus(info["status"], info.get("seconds"), info.get("key"), info.get("reason"), info.get("error"),
+                      info.get("traceback"))
+
+
+class _Cached:
+    """The verdict cache of this report, when the sides use the stage cache (see harness.verdict_cache)."""
+
+    def __init__(self, registry: Registry, outcomes: dict[str, SideOutcome], knobs: dict[str, dict[str, Any]],
+                 settings: dict[str, Any]):
+        jobs = [outcome.job for outcome in outcomes.values()]
+        usable = all(job.use_cache and job.cache_dir for job in jobs)
+        self.cache = VerdictCache(Path(jobs[0].cache_dir)) if usable else None
+        self.outcomes, self.knobs, self.settings = outcomes, knobs, settings
+        self.code = code_hash(registry, tuple(settings.get("plugins", {}).get("extra", ()))) if usable else ""
+
+    def key(self, stage: str, side_status: dict[str, SideStatus]) -> str | None:
+        """The entry key of a stage whose every side is stored with its cache key, else None (not cached)."""
+        if self.cache is None or not all(info.usable and info.key for info in side_status.values()):
+            return None
+        upto = self.settings["stages_run"][: self.settings["stages_run"].index(stage) + 1]
+        sides = {side: {"pipeline": outcome.job.pipeline, "knobs": self.knobs[side],
+                        "stage_keys": [outcome.stages.get(s, {}).get("key") for s in upto]}
+                 for side, outcome in self.outcomes.items()}
+        return entry_key(stage, sides, self.settings, self.code)
+
+
+def _stage_verdict(registry, stage, outcomes, pipelines, knobs, settings, present, cached: _Cached) -> StageVerdict:
+    side_status = {side: _side_status(outcome, stage, present[side]) for side, outcome in outcomes.items()}
+    key = cached.key(stage, side_status)
+    entry = cached.cache.get(key) if key else None
     if entry is None:
-        return None
-    return {"stage": entry["stage"], "verdict": entry["verdict"], "category": entry["category"],
-            "finding": entry["first_finding"]}
+        entry = _evaluate_stage(registry, stage, outcomes, pipelines, knobs, settings, side_status)
+        if key:
+            cached.cache.put(key, entry)
+    comparisons, findings, only = entry
+    return StageVerdict.decide(stage, side_status, comparisons, findings, only)
 
 
-def _stage_entry(registry, stage, outcomes, pipelines, knobs, settings, present) -> dict[str, Any]:
-    side_status = {}
-    for side, outcome in outcomes.items():
-        if not present[side]:
-            side_status[side] = {"status": "absent", "reason": f"{outcome.job.pipeline} has no {stage!r} stage"}
-        elif stage in outcome.stages:
-            side_status[side] = outcome.stages[stage]
-        else:
-            reason = outcome.fatal["error"] if outcome.fatal else "not run"
-            side_status[side] = {"status": "skipped", "reason": reason}
-    usable = {side: info["status"] in ("ok", "cached") for side, info in side_status.items()}
+def _evaluate_stage(registry, stage, outcomes, pipelines, knobs, settings, side_status) -> Entry:
+    """Compare the stage's shared artifacts and run its checks: what the verdict cache stores."""
     artifacts = {
         side: SideArtifacts(Path(outcomes[side].job.run_dir) / side, pipelines[side], stage)
-        for side in outcomes if usable[side]
+        for side in outcomes if side_status[side].usable
     }
-    comparisons: list[dict[str, Any]] = []
+    comparisons: list[Comparison] = []
     only: dict[str, list[str]] = {side: [] for side in outcomes}
-    if len(outcomes) == 2 and all(usable.values()):
+    if len(outcomes) == 2 and len(artifacts) == 2:
         comparisons, only = _compare_stage(registry, stage, outcomes, pipelines, artifacts, knobs, settings)
     inputs = {
         side: CheckInput(side=side, pipeline=outcomes[side].job.pipeline, scenario=settings["scenario"],
                          profile=settings["profile"], knobs=knobs[side], artifacts=artifacts[side])
         for side in artifacts
     }
-    findings = run_checks(registry, stage, inputs, settings["profile"])
-    verdict, category, first = _verdict(side_status, comparisons, findings)
-    if verdict == "equal" and len(outcomes) == 1:
-        verdict = "ok"
-    return {
-        "stage": stage,
-        "verdict": verdict,
-        "category": category,
-        "first_finding": first,
-        "sides": side_status,
-        "comparisons": comparisons,
-        "only": only,
-        "findings": findings,
-    }
+    findings = tuple(finding_from_check(raw) for raw in run_checks(registry, stage, inputs, settings["profile"]))
+    return tuple(comparisons), findings, {side: tuple(names) for side, names in only.items()}
+
+
+def jsonable_conventions(pipeline: PipelineSpec, knobs: dict[str, Any]) -> dict[str, Any]:
+    """A side's evaluated conventions as the report stores them (values JSON can hold, others as text)."""
+    return {name: value if isinstance(value, (str, int, float, bool, list, dict, type(None))) else str(value)
+            for name, value in resolve_conventions(pipeline, knobs).items()}
 
 
 def _compare_stage(registry, stage, outcomes, pipelines, artifacts, knobs, settings):
@@ -209,7 +176,7 @@ def _compare_stage(registry, stage, outcomes, pipelines, artifacts, knobs, setti
         comparator = registry.pm.hook.harness_select_comparator(stage=stage, artifact=name, a=a_value, b=b_value,
                                                                 context=context)
         comparison: Comparison = comparator(name, a_value, b_value, tolerance)
-        results.append(comparison.to_dict())
+        results.append(comparison)
     return results, only
 
 
@@ -218,33 +185,6 @@ def _tolerance(a: tuple[float, float] | None, b: tuple[float, float] | None) -> 
     if not given:
         return DEFAULT_TOLERANCE
     return (max(t[0] for t in given), max(t[1] for t in given))
-
-
-def _breaks(finding: dict[str, Any]) -> bool:
-    if finding["status"] == "error":
-        return True
-    return finding["status"] == "fail" and finding["severity"] == "error" and not finding["report_only"]
-
-
-def _verdict(side_status, comparisons, findings) -> tuple[str, str | None, dict[str, Any] | None]:
-    statuses = [info["status"] for info in side_status.values()]
-    if "error" in statuses:
-        side = next(s for s, info in side_status.items() if info["status"] == "error")
-        return "error", None, {"side": side, "explanation": side_status[side].get("error", "")}
-    breaking = [f for f in findings if _breaks(f)]
-    if breaking:
-        first = breaking[0]
-        category = first["category"] if first["status"] != "error" else "other"
-        return "break", category, first
-    if any(s in ("skipped", "absent") for s in statuses):
-        return "skipped", None, None
-    differing = [c for c in comparisons if c["status"] in ("differs", "not_comparable")]
-    if differing:
-        return "differs", None, {"artifact": differing[0]["artifact"], "explanation": differing[0]["summary"]}
-    expected = [c for c in comparisons if c["status"] == "expected"]
-    if expected:
-        return "expected", None, {"artifact": expected[0]["artifact"], "explanation": expected[0]["reason"] or expected[0]["summary"]}
-    return "equal", None, None
 
 
 def _knob_differences(knobs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

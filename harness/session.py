@@ -21,6 +21,7 @@ from harness.errors import DeviceError, UsageError
 from harness.knobs import check_choice, effective_knobs
 from harness.manager import PluginOptions, Registry
 from harness.progress import make_progress
+from harness.report import Report, write_report
 from harness.runner import run_jobs
 from harness.stages import parse_stage_selection, stages_to_run
 from harness.store import atomic_write_json, default_cache_dir
@@ -96,7 +97,7 @@ def validate(inv: Invocation, registry: Registry) -> tuple[dict[str, Any], dict[
     return settings, knobs
 
 
-def execute(inv: Invocation, registry: Registry, console: Console, progress_console: Console) -> tuple[dict[str, Any], int]:
+def execute(inv: Invocation, registry: Registry, console: Console, progress_console: Console) -> tuple[Report, int]:
     """Run every side, build and store the report, render the chosen formats; return (report, exit code)."""
     settings, knobs = validate(inv, registry)
     if inv.device == "gpu" and not gpu_available():
@@ -115,13 +116,13 @@ def execute(inv: Invocation, registry: Registry, console: Console, progress_cons
     with make_progress(progress_console, inv.sides, tuple(settings["stages_run"])) as progress:
         outcomes = run_jobs(jobs, inv.jobs, progress)
     report = build_report(registry, outcomes, settings, knobs)
-    atomic_write_json(run_dir / "report.json", report)
+    write_report(run_dir, report)
     render(report, run_dir, inv.formats, registry, console)
-    return report, report["exit_code"]
+    return report, report.exit_code
 
 
-def render(report: dict[str, Any], run_dir: Path, formats: tuple[str, ...], registry: Registry, console: Console) -> None:
-    """Render each chosen format; a failing reporter is reported and the others still run."""
+def render(report: Report, run_dir: Path, formats: tuple[str, ...], registry: Registry, console: Console) -> None:
+    """Render each chosen format from the typed report; a failing reporter is reported and the others still run."""
     for name in formats:
         reporter = registry.reporters[name].record
         try:

@@ -1,7 +1,6 @@
 """`harness show RUN_DIR`: render a stored run again without recomputing anything."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -11,6 +10,7 @@ from rich.text import Text
 from harness.cli.options import consoles, formats as parse_formats, plugin_option, plugin_options
 from harness.errors import UsageError
 from harness.manager import build_registry
+from harness.report import StageVerdict, load_report
 from harness.session import render
 from harness.stages import stage_index
 
@@ -23,13 +23,7 @@ from harness.stages import stage_index
 @click.pass_context
 def command(ctx: click.Context, run_dir: str, stage: str | None, formats: str, plugins: tuple[str, ...]) -> None:
     """Re-render the report stored in RUN_DIR (its report.json); exits with the run's exit code."""
-    path = Path(run_dir) / "report.json"
-    try:
-        report = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UsageError(f"{run_dir!r} holds no report.json; is it a run folder written by harness run or diff?") from None
-    except ValueError as exc:
-        raise UsageError(f"{path} is not valid JSON: {exc}") from None
+    report = load_report(Path(run_dir))
     registry = build_registry(plugin_options(plugins))
     chosen = parse_formats(formats)
     unknown = [name for name in chosen if name not in registry.reporters]
@@ -39,27 +33,27 @@ def command(ctx: click.Context, run_dir: str, stage: str | None, formats: str, p
     render(report, Path(run_dir), chosen, registry, console)
     if stage is not None:
         stage_index(stage)
-        entry = next((e for e in report["stages"] if e["stage"] == stage), None)
+        entry = report.stage(stage)
         if entry is None:
-            raise UsageError(f"stage {stage!r} is not in this run; stages: {', '.join(e['stage'] for e in report['stages'])}")
+            raise UsageError(f"stage {stage!r} is not in this run; stages: {', '.join(e.stage for e in report.stages)}")
         console.print(stage_details(entry))
-    ctx.exit(report["exit_code"])
+    ctx.exit(report.exit_code)
 
 
-def stage_details(entry: dict) -> Table:
+def stage_details(entry: StageVerdict) -> Table:
     """Every comparison and finding of one stage."""
-    table = Table(title=f"stage {entry['stage']}: {entry['verdict']}")
+    table = Table(title=f"stage {entry.stage}: {entry.verdict}")
     table.add_column("what")
     table.add_column("status")
     table.add_column("details", overflow="fold")
-    for comparison in entry["comparisons"]:
-        table.add_row(Text(comparison["artifact"]), comparison["status"], Text(comparison["reason"] or comparison["summary"]))
-    for side, names in entry.get("only", {}).items():
+    for comparison in entry.comparisons:
+        table.add_row(Text(comparison.artifact), comparison.status, Text(comparison.reason or comparison.summary))
+    for side, names in entry.only.items():
         for name in names:
             table.add_row(name, f"only {side.upper()}", "")
-    for finding in entry["findings"]:
-        label = f" [{finding['known_break']}]" if finding.get("known_break") else ""
-        table.add_row(Text(f"{finding['check']} ({finding['side']})"), finding["status"],
-                      Text(f"measured {finding['measured']}, expected {finding['expected']}, tolerance {finding['tolerance']}: "
-                      f"{finding['explanation']}{label}"))
+    for finding in entry.findings:
+        label = f" [{finding.known_break}]" if finding.known_break else ""
+        table.add_row(Text(f"{finding.check} ({finding.side})"), finding.status,
+                      Text(f"measured {finding.measured}, expected {finding.expected}, tolerance {finding.tolerance}: "
+                      f"{finding.explanation}{label}"))
     return table

@@ -20,6 +20,8 @@ from rich.console import Console
 from harness.errors import HarnessError
 from harness.hypotheses.judge import COMPARISONS, Observation
 from harness.manager import PluginOptions, Registry
+from harness.rendering import plain
+from harness.report import load_report
 from harness.records import BASELINE, HypothesisSpec, Prediction, RunRequest
 from harness.session import Invocation, execute
 from harness.stages import stage_index
@@ -198,7 +200,8 @@ def _execute(run: PlannedRun, stage: str, run_dir: Path, options: LedgerOptions,
                             plugins=options.plugins)
     started = time.perf_counter()
     try:
-        report, _ = execute(invocation, registry, progress, progress)
+        execute(invocation, registry, progress, progress)
+        report = load_report(run_dir).to_json()  # judged as stored, through the validator
     except HarnessError as exc:
         return Executed(run_dir.name, run_dir, None, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
     return Executed(run_dir.name, run_dir, report, None, time.perf_counter() - started)
@@ -265,17 +268,4 @@ def _at(value: Any, path: str) -> Any:
 
 
 def _measure(prediction: Prediction, value: Any) -> Any:
-    return _plain(prediction.measure(value) if prediction.measure else value)
-
-
-def _plain(value: Any) -> Any:
-    """JSON-able: numpy scalars as numbers, small arrays as lists, large ones by shape."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist() if value.size <= 16 else f"array{list(value.shape)}"
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+    return plain(prediction.measure(value) if prediction.measure else value, max_items=16)

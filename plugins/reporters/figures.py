@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.text import Text
 
 from harness import ReporterSpec, hookimpl
+from harness.report import Report
 from harness.store import StageFiles, atomic_write_bytes, atomic_write_json
 
 if TYPE_CHECKING:  # matplotlib is imported only when drawing: every harness process loads this plugin
@@ -495,11 +496,11 @@ FIGURES: tuple[FigureSpec, ...] = (
 # ---------------------------------------------------------------- rendering
 
 
-def report_sides(report: Mapping[str, Any], run_dir: Path) -> list[Side]:
+def report_sides(report: Report, run_dir: Path) -> list[Side]:
     """The report's sides with their labels, colours and stores under the run folder."""
-    return [Side(key, f"{key.upper()} {info.get('pipeline', '')}".strip(), SIDE_COLOURS[i % len(SIDE_COLOURS)],
+    return [Side(key, f"{key.upper()} {info.pipeline}".strip(), SIDE_COLOURS[i % len(SIDE_COLOURS)],
                  SideStore(Path(run_dir) / key))
-            for i, (key, info) in enumerate(report.get("sides", {}).items())]
+            for i, (key, info) in enumerate(report.sides.items())]
 
 
 def figure_path(run_dir: Path, name: str) -> Path:
@@ -531,7 +532,7 @@ def _reusable(run_dir: Path, fingerprint: str) -> dict[str, Path] | None:
     return paths if all(path.is_file() for path in paths.values()) else None
 
 
-def render_figures(report: Mapping[str, Any], run_dir: Path) -> dict[str, Path]:
+def render_figures(report: Report, run_dir: Path) -> dict[str, Path]:
     """Draw every figure some side has the artifacts for; returns name → PNG path (skipped ones absent)."""
     sides = report_sides(report, run_dir)
     fingerprint = _fingerprint(sides)
@@ -576,7 +577,7 @@ def stored_figures(run_dir: Path) -> dict[str, Path]:
     return {spec.name: figure_path(run_dir, spec.name) for spec in FIGURES if figure_path(run_dir, spec.name).is_file()}
 
 
-def figure_notes(report: Mapping[str, Any], run_dir: Path, rendered: Mapping[str, Path]) -> dict[str, str]:
+def figure_notes(report: Report, run_dir: Path, rendered: Mapping[str, Path]) -> dict[str, str]:
     """A one-line reason for each catalogue figure that is not in `rendered`."""
     sides = report_sides(report, run_dir)
     notes = {}
@@ -590,7 +591,7 @@ def figure_notes(report: Mapping[str, Any], run_dir: Path, rendered: Mapping[str
     return notes
 
 
-def render_figures_format(report: dict[str, Any], run_dir: Path, console: Console) -> None:
+def render_figures_format(report: Report, run_dir: Path, console: Console) -> None:
     """Write the PNGs and list them, with a line for each figure that was skipped."""
     written = render_figures(report, run_dir)
     for name, path in written.items():

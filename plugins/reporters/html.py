@@ -11,28 +11,17 @@ from __future__ import annotations
 import base64
 import html
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 from rich.console import Console
 from rich.text import Text
 
 from harness import ReporterSpec, hookimpl
+from harness import report_text as words
+from harness.rendering import fmt, tail
+from harness.report import Report, SideStatus
 from harness.store import atomic_write_bytes
 from plugins.reporters.figures import FIGURES, figure_notes, render_figures
-from plugins.reporters.markdown import (
-    category_cell,
-    category_columns,
-    finding_kind,
-    first_finding_text,
-    fmt,
-    focus_stage,
-    knob_label,
-    side_name,
-    stage_errors,
-    tail,
-    title,
-    worst_first,
-)
 
 STYLE = """
 :root { --fail: #c62828; --error: #8e0000; --warn: #b26a00; --info: #1565c0; --pass: #2e7d32; --muted: #6b6b6b; }
@@ -94,127 +83,134 @@ def _section(heading: str, body: str, **attributes: str) -> str:
     return f"<section{extra}><h2>{_e(heading)}</h2>{body}</section>"
 
 
-def first_break_html(report: Mapping[str, Any]) -> str:
+def first_break_html(report: Report) -> str:
     """The banner section with id `first-break`: where and why the first break happened, or that none did."""
-    pointer = report.get("first_break")
-    if pointer:
-        finding = pointer.get("finding") or {}
-        items = [("stage", f'<span class="stage-name">{_e(pointer["stage"])}</span>'),
-                 ("category", _e(pointer.get("category") or "")),
-                 ("check", _e(finding.get("check", ""))),
-                 ("side", _e(side_name(finding.get("side", "")))),
-                 ("knob label", _e(knob_label(report, finding.get("known_break")))),
-                 ("explanation", _e(finding.get("explanation", "")))]
+    entry = report.first_break
+    if entry is not None:
+        finding = entry.first_finding
+        check = getattr(finding, "check", "")
+        items = [("stage", f'<span class="stage-name">{_e(entry.stage)}</span>'),
+                 ("category", _e(entry.category or "")),
+                 ("check", _e(check)),
+                 ("side", _e(words.side_name(getattr(finding, "side", "")))),
+                 ("knob label", _e(words.knob_label(report, getattr(finding, "known_break", None)))),
+                 ("explanation", _e(getattr(finding, "explanation", "")))]
         body = "<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
         return _section("First break", body, id="first-break", class_="break")
-    focus = focus_stage(report)
+    focus = words.focus_stage(report)
     if focus is None:
         return _section("First break", "<p>No break: no stage broke, errored or differed.</p>",
                         id="first-break", class_="clean")
     heading, entry = focus
-    body = (f'<p>No break. {_e(heading)} at <span class="stage-name">{_e(entry["stage"])}</span>: '
-            f"{_e(first_finding_text(entry))}</p>")
-    return _section("First break", body, id="first-break", class_=entry["verdict"])
+    body = (f'<p>No break. {_e(heading)} at <span class="stage-name">{_e(entry.stage)}</span>: '
+            f"{_e(words.first_finding_text(entry))}</p>")
+    return _section("First break", body, id="first-break", class_=entry.verdict)
 
 
-def _category_cards(report: Mapping[str, Any]) -> str:
+def _category_cards(report: Report) -> str:
     cards = []
-    for category in category_columns(report):
-        info = (report.get("categories") or {}).get(category)
+    for category in words.category_columns(report):
+        info = report.categories.get(category)
         if info is None:
             cards.append(f'<div class="card"><b>{_e(category)}</b><br><span class="pass">no failure</span></div>')
             continue
-        passes = info.get("other_side_passes")
+        passes = info.other_side_passes
         other = "" if passes is None else ("other side passes" if passes else "other side fails too")
         cards.append(
-            f'<div class="card failing"><b>{_e(category)}</b>: <span class="fail">{_e(info["check"])}</span> at '
-            f'<span class="stage-name">{_e(info["stage"])}</span> on {_e(side_name(info["side"]))}'
-            f"{'; ' + _e(other) if other else ''}<br>{_e(knob_label(report, info.get('known_break')))}<br>"
-            f'<span class="none">{_e(info.get("explanation", ""))}</span></div>')
+            f'<div class="card failing"><b>{_e(category)}</b>: <span class="fail">{_e(info.check)}</span> at '
+            f'<span class="stage-name">{_e(info.stage)}</span> on {_e(words.side_name(info.side))}'
+            f"{'; ' + _e(other) if other else ''}<br>{_e(words.knob_label(report, info.known_break))}<br>"
+            f'<span class="none">{_e(info.explanation)}</span></div>')
     return _section("First failure per category", f'<div class="cards">{"".join(cards)}</div>')
 
 
-def _run_table(report: Mapping[str, Any]) -> str:
-    settings = report.get("settings", {})
-    sides = list(report.get("sides", {}))
+def _run_table(report: Report) -> str:
+    settings = report.settings
+    sides = list(report.sides)
     rows = [([(_e(k), ""), (_e(fmt(settings.get(k))), "")], "") for k in ("scenario", "profile", "seed")]
     if settings.get("command"):
         rows.append(([("command", ""), (f"<code>{_e(' '.join(map(str, settings['command'])))}</code>", "")], ""))
     body = _table(["setting", "value"], rows)
-    differences = report.get("knob_differences") or {}
-    if differences:
+    if report.knob_differences:
         body += _table(["knob", *(s.upper() for s in sides)],
                        [([(f"<code>{_e(name)}</code>", ""), *((_e(fmt(values.get(s))), "") for s in sides)], "")
-                        for name, values in differences.items()])
+                        for name, values in report.knob_differences.items()])
     elif len(sides) == 2:
         body += "<p>No knob differs between the sides.</p>"
     return _section("Run and knob differences", body)
 
 
-def side_cell(info: Mapping[str, Any]) -> tuple[str, str]:
+def side_cell(info: SideStatus | None) -> tuple[str, str]:
     """A side's status at a stage; its time (or skip reason) is the tooltip, keeping the table narrow."""
-    status = info.get("status", "?")
-    detail = f"{info['seconds']:.2f} s" if isinstance(info.get("seconds"), (int, float)) else info.get("reason", "")
-    return f'<span title="{_e(detail)}">{_e(status)}</span>', "nowrap"
+    if info is None:
+        return "?", "nowrap"
+    detail = f"{info.seconds:.2f} s" if info.seconds is not None else (info.reason or "")
+    return f'<span title="{_e(detail)}">{_e(info.status)}</span>', "nowrap"
 
 
-def _stage_table(report: Mapping[str, Any]) -> str:
-    sides = list(report.get("sides", {}))
-    columns = category_columns(report)
-    first_break = (report.get("first_break") or {}).get("stage")
+def _stage_table(report: Report) -> str:
+    sides = list(report.sides)
+    columns = words.category_columns(report)
+    first_break = report.first_break.stage if report.first_break else None
     rows = []
-    for entry in report.get("stages", []):
-        verdict = entry["verdict"] + (f" [{entry['category']}]" if entry.get("category") else "")
-        cells = [(f'<span class="stage-name">{_e(entry["stage"])}</span>', "")]
-        cells += [side_cell(entry["sides"].get(s, {})) for s in sides]
-        cells.append((_e(verdict), f"verdict-{entry['verdict']}"))
-        cells += [(_e(cell.text), cell.kind) for cell in (category_cell(entry, c) for c in columns)]
-        cells.append((_e(first_finding_text(entry)), "finding"))
-        rows.append((cells, "focus" if entry["stage"] == first_break else ""))
+    for entry in report.stages:
+        verdict = entry.verdict + (f" [{entry.category}]" if entry.category else "")
+        cells = [(f'<span class="stage-name">{_e(entry.stage)}</span>', "")]
+        cells += [side_cell(entry.sides.get(s)) for s in sides]
+        cells.append((_e(verdict), f"verdict-{entry.verdict}"))
+        cells += [(_e(cell.text), cell.kind.replace("n/a", "none")) for cell in (words.category_cell(entry, c) for c in columns)]
+        cells.append((_e(words.first_finding_text(entry)), "finding"))
+        rows.append((cells, "focus" if entry.stage == first_break else ""))
     return _section("Stages × categories",
                     _table(["stage", *(s.upper() for s in sides), "verdict", *columns, "first finding"], rows))
 
 
-def _focus(report: Mapping[str, Any]) -> str:
-    focus = focus_stage(report)
+def _focus(report: Report) -> str:
+    focus = words.focus_stage(report)
     if focus is None:
         return ""
     heading, entry = focus
-    findings = worst_first(entry.get("findings", []))
+    findings = [f for f in words.worst_first(entry.findings) if f.status != "n/a"]
     body = ""
     if findings:
         body += _table(["check", "side", "status", "measured", "expected", "tolerance", "explanation"], [
-            ([(_e(f["check"]), "nowrap"), (_e(side_name(f["side"])), ""),
-              (_e(f["status"] + (" (report only)" if f.get("report_only") else "")), finding_kind(f)),
-              (_e(fmt(f.get("measured"))), "value"), (_e(fmt(f.get("expected"))), "value"),
-              (_e(fmt(f.get("tolerance"))), "value"),
-              (_e(f.get("explanation", "")) + (f"<br><i>{_e(f['known_break'])}</i>" if f.get("known_break") else ""), "")],
+            ([(_e(f.check), "nowrap"), (_e(words.side_name(f.side)), ""),
+              (_e(f.status + (" (report only)" if f.report_only else "")), f.kind),
+              (_e(fmt(f.measured)), "value"), (_e(fmt(f.expected)), "value"), (_e(fmt(f.tolerance)), "value"),
+              (_e(f.explanation) + (f"<br><i>{_e(f.known_break)}</i>" if f.known_break else ""), "")],
              "") for f in findings])
     else:
         body += "<p>No check ran at this stage.</p>"
-    comparisons = entry.get("comparisons", [])
-    if comparisons:
+    if entry.comparisons:
         body += "<h2>Comparisons</h2>" + _table(["artifact", "status", "summary"], [
-            ([(f"<code>{_e(c['artifact'])}</code>", ""), (_e(c["status"]), f"verdict-{c['status']}"),
-              (_e(c.get("reason") or c.get("summary", "")), "")], "") for c in comparisons])
-    return _section(f"{heading}: {entry['stage']} — findings", body)
+            ([(f"<code>{_e(c.artifact)}</code>", ""), (_e(c.status), f"verdict-{c.status}"),
+              (_e(c.reason or c.summary), "")], "") for c in entry.comparisons])
+    return _section(f"{heading}: {entry.stage} — findings", body)
 
 
-def _errors(report: Mapping[str, Any]) -> str:
-    found = stage_errors(report)
+def _not_applicable(report: Report) -> str:
+    found = words.not_applicable(report)
+    if not found:
+        return ""
+    items = "".join(f"<li><b>{_e(words.side_name(side))}</b>: {_e('; '.join(words.not_applicable_text(f) for f in findings))}</li>"
+                    for side, findings in found.items())
+    return _section("Checks that did not apply", f'<ul class="notes">{items}</ul>', id="not-applicable")
+
+
+def _errors(report: Report) -> str:
+    found = words.stage_errors(report)
     if not found:
         return ""
     parts = []
-    for stage, side, info in found:
-        pipeline = report["sides"].get(side, {}).get("pipeline", "")
-        trace = f"<details><summary>traceback</summary><pre>{_e(tail(info['traceback']))}</pre></details>" \
-            if info.get("traceback") else ""
+    for stage, side, error, traceback in found:
+        pipeline = report.sides[side].pipeline if side in report.sides else ""
+        trace = f"<details><summary>traceback</summary><pre>{_e(tail(traceback))}</pre></details>" if traceback else ""
         parts.append(f'<p><span class="error">{_e(stage)} on {_e(side.upper())} ({_e(pipeline)})</span>: '
-                     f"{_e(info.get('error', ''))}</p>{trace}")
+                     f"{_e(error)}</p>{trace}")
     return _section("Stage errors", "".join(parts))
 
 
-def _figures(report: Mapping[str, Any], run_dir: Path) -> str:
+def _figures(report: Report, run_dir: Path) -> str:
     rendered = render_figures(report, run_dir)
     parts = []
     for spec in FIGURES:
@@ -229,27 +225,27 @@ def _figures(report: Mapping[str, Any], run_dir: Path) -> str:
     return "".join(parts)
 
 
-def render_html(report: Mapping[str, Any], run_dir: Path) -> str:
+def render_html(report: Report, run_dir: Path) -> str:
     """The whole report as one HTML document with the figures embedded."""
-    settings = report.get("settings", {})
-    code = report.get("exit_code", "")
+    settings = report.settings
+    code = report.exit_code
     meta = " · ".join(_e(fmt(settings.get(k))) for k in ("scenario", "profile") if settings.get(k))
     meta += f" · seed {_e(settings.get('seed'))}" if "seed" in settings else ""
-    warnings = "".join(f"<li>{_e(w)}</li>" for w in report.get("warnings", []))
+    warnings = "".join(f"<li>{_e(w)}</li>" for w in report.warnings)
     left = "".join([first_break_html(report), _category_cards(report), _stage_table(report), _focus(report),
-                    _errors(report), _run_table(report),
+                    _not_applicable(report), _errors(report), _run_table(report),
                     _section("Warnings", f"<ul>{warnings}</ul>") if warnings else ""])
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_e(title(report))}</title><style>{STYLE}</style></head><body>"
-            f'<header class="exit-{_e(code)}"><h1>{_e(title(report))}</h1>'
-            f"<p>{meta} · {_e(report.get('created', ''))}</p>"
-            f"<p><b>{_e(report.get('summary', ''))}</b> (exit code {_e(code)})</p></header>"
+            f"<title>{_e(words.title(report))}</title><style>{STYLE}</style></head><body>"
+            f'<header class="exit-{_e(code)}"><h1>{_e(words.title(report))}</h1>'
+            f"<p>{meta} · {_e(report.created)}</p>"
+            f"<p><b>{_e(report.summary)}</b> (exit code {_e(code)})</p></header>"
             f'<main><div class="report">{left}</div><div class="figures">{_figures(report, Path(run_dir))}</div></main>'
             "</body></html>\n")
 
 
-def write_html(report: dict[str, Any], run_dir: Path, console: Console) -> None:
+def write_html(report: Report, run_dir: Path, console: Console) -> None:
     """Write `report.html` atomically and print its path."""
     path = Path(run_dir) / "report.html"
     atomic_write_bytes(path, render_html(report, run_dir).encode("utf-8"))

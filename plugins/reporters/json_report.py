@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
 from harness import ReporterSpec, hookimpl
+from harness.report import Report
 from harness.store import to_jsonable
 
 
-def print_json(report: dict[str, Any], run_dir: Path, console: Console) -> None:
-    """Write the report as JSON to the console's file, unstyled."""
-    console.file.write(json.dumps(report, indent=1, default=to_jsonable, allow_nan=True) + "\n")
+def print_json(report: Report, run_dir: Path, console: Console) -> None:
+    """Write the report's report.json form to the console's file, unstyled."""
+    console.file.write(json.dumps(report.to_json(), indent=1, default=to_jsonable, allow_nan=True) + "\n")
     console.file.flush()
 
 

@@ -18,7 +18,9 @@ from rich.text import Text
 
 from harness import ReporterSpec, hookimpl
 from harness.store import atomic_write_bytes
-from plugins.reporters.markdown import breaks, finding_kind, first_finding_text, fmt, knob_label, side_name
+from harness.rendering import fmt
+from harness.report import Finding, Report, SideInfo
+from harness.report_text import first_finding_text, knob_label, numbers, side_name
 
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 """Characters XML 1.0 cannot hold (terminal escapes in tracebacks, NULs); they are dropped."""
@@ -62,97 +64,93 @@ class Suite:
         self.element.set("time", f"{self.seconds:.3f}")
 
 
-def _finding_case(suite: Suite, report: Mapping[str, Any], classname: str, finding: Mapping[str, Any]) -> None:
-    name = f"{finding['check']} [{finding['category']}] at {finding['stage']}"
-    numbers = (f"measured {fmt(finding.get('measured'))}, expected {fmt(finding.get('expected'))}, "
-               f"tolerance {fmt(finding.get('tolerance'))}")
-    explanation = finding.get("explanation", "")
-    kind = finding_kind(finding)
-    if kind == "none":
+def _finding_case(suite: Suite, report: Report, classname: str, finding: Finding) -> None:
+    name = f"{finding.check} [{finding.category}] at {finding.stage}"
+    explanation = finding.explanation
+    kind = finding.kind
+    if kind == "n/a":
         suite.case(classname, name, outcome="skipped", message=explanation)
     elif kind == "error":
-        suite.case(classname, name, outcome="error", message=explanation, text=finding.get("traceback") or explanation,
+        suite.case(classname, name, outcome="error", message=explanation, text=finding.traceback or explanation,
                    kind="check error")
-    elif breaks(finding):
-        label = knob_label(report, finding.get("known_break"))
+    elif finding.breaks:
+        label = knob_label(report, finding.known_break)
         suite.case(classname, name, outcome="failure", message=f"{explanation} ({label})",
-                   text=f"{explanation}\n{numbers}\n{label}", kind="break")
+                   text=f"{explanation}\n{numbers(finding)}\n{label}", kind="break")
     elif kind in ("warn", "info"):
-        only = " (report only)" if finding.get("report_only") else ""
-        suite.case(classname, name, out=f"{kind}{only}: {explanation}\n{numbers}")
+        only = " (report only)" if finding.report_only else ""
+        suite.case(classname, name, out=f"{kind}{only}: {explanation}\n{numbers(finding)}")
     else:
-        suite.case(classname, name, out=numbers)
+        suite.case(classname, name, out=numbers(finding))
 
 
-def _side_suite(root: ET.Element, report: Mapping[str, Any], side: str, info: Mapping[str, Any]) -> Suite:
+def _side_suite(root: ET.Element, report: Report, side: str, info: SideInfo) -> Suite:
     """Each stage as this side ran it, then its own findings."""
-    pipeline = info.get("pipeline", "?")
-    properties = {"pipeline": pipeline, **{f"knob.{k}": v for k, v in (info.get("knob_overrides") or {}).items()}}
-    suite = Suite(root, f"{side.upper()} {pipeline}", report.get("created", ""), properties)
-    classname = f"{side}.{pipeline}"
-    if info.get("fatal"):
-        fatal = info["fatal"]
-        suite.case(classname, "setup", outcome="error", message=fatal.get("error", ""),
-                   text=fatal.get("traceback") or fatal.get("error", ""), kind="setup error")
-    for entry in report.get("stages", []):
-        status = entry.get("sides", {}).get(side, {})
-        seconds = float(status.get("seconds") or 0.0)
-        own = [f for f in entry.get("findings", []) if f.get("side") == side]
-        broken = [f for f in own if breaks(f)]
-        name = f"stage {entry['stage']}"
-        if status.get("status") == "error":
-            suite.case(classname, name, seconds, "error", status.get("error", ""), status.get("traceback", ""),
-                       kind="stage error")
-        elif status.get("status") in ("skipped", "absent"):
-            suite.case(classname, name, seconds, "skipped", status.get("reason", status["status"]))
+    properties = {"pipeline": info.pipeline, **{f"knob.{k}": v for k, v in info.knob_overrides.items()}}
+    suite = Suite(root, f"{side.upper()} {info.pipeline}", report.created, properties)
+    classname = f"{side}.{info.pipeline}"
+    if info.fatal:
+        error = str(info.fatal.get("error", ""))
+        suite.case(classname, "setup", outcome="error", message=error, text=info.fatal.get("traceback") or error,
+                   kind="setup error")
+    for entry in report.stages:
+        status = entry.sides.get(side)
+        seconds = (status.seconds if status else None) or 0.0
+        own = [f for f in entry.findings if f.side == side]
+        broken = [f for f in own if f.breaks]
+        name = f"stage {entry.stage}"
+        if status is not None and status.status == "error":
+            suite.case(classname, name, seconds, "error", status.error or "", status.traceback or "", kind="stage error")
+        elif status is not None and status.status in ("skipped", "absent"):
+            suite.case(classname, name, seconds, "skipped", status.reason or status.status)
         elif broken:
-            checks = ", ".join(f"{f['check']} [{f['category']}]" for f in broken)
-            suite.case(classname, name, seconds, "failure", f"break at {entry['stage']}: {checks}",
-                       "\n".join(f"{f['check']}: {f.get('explanation', '')}" for f in broken), kind="break")
+            checks = ", ".join(f"{f.check} [{f.category}]" for f in broken)
+            suite.case(classname, name, seconds, "failure", f"break at {entry.stage}: {checks}",
+                       "\n".join(f"{f.check}: {f.explanation}" for f in broken), kind="break")
         else:
             suite.case(classname, name, seconds)
         for finding in own:
-            _finding_case(suite, report, f"{classname}.{entry['stage']}", finding)
+            _finding_case(suite, report, f"{classname}.{entry.stage}", finding)
     suite.close()
     return suite
 
 
-def _cross_suite(root: ET.Element, report: Mapping[str, Any]) -> Suite:
+def _cross_suite(root: ET.Element, report: Report) -> Suite:
     """Each stage's verdict across the two sides, then the cross-side findings."""
     differences = {f"knob_difference.{name}": ", ".join(f"{side_name(s)} {fmt(v)}" for s, v in values.items())
-                   for name, values in (report.get("knob_differences") or {}).items()}
-    suite = Suite(root, "cross", report.get("created", ""), differences)
-    for entry in report.get("stages", []):
-        stage, verdict = entry["stage"], entry["verdict"]
-        seconds = sum(float(s.get("seconds") or 0.0) for s in entry.get("sides", {}).values())
+                   for name, values in report.knob_differences.items()}
+    suite = Suite(root, "cross", report.created, differences)
+    for entry in report.stages:
+        stage, verdict = entry.stage, entry.verdict
+        seconds = sum(s.seconds or 0.0 for s in entry.sides.values())
         summary = first_finding_text(entry)
         if verdict == "error":
             suite.case("cross", f"stage {stage}", seconds, "error", summary, kind="stage error")
         elif verdict == "skipped":
-            reasons = "; ".join(f"{side_name(s)}: {i.get('reason', i.get('status'))}" for s, i in entry["sides"].items()
-                                if i.get("status") in ("skipped", "absent"))
+            reasons = "; ".join(f"{side_name(s)}: {i.reason or i.status}" for s, i in entry.sides.items()
+                                if i.status in ("skipped", "absent"))
             suite.case("cross", f"stage {stage}", seconds, "skipped", reasons)
         elif verdict in ("break", "differs"):
-            details = [f"{c['artifact']}: {c['status']}: {c.get('reason') or c.get('summary', '')}"
-                       for c in entry.get("comparisons", []) if c.get("status") != "equal"]
+            details = [f"{c.artifact}: {c.status}: {c.reason or c.summary}"
+                       for c in entry.comparisons if c.status != "equal"]
             suite.case("cross", f"stage {stage}", seconds, "failure", f"{verdict} at {stage}: {summary}",
                        "\n".join([summary, *details]), kind="break" if verdict == "break" else "difference")
         else:
             suite.case("cross", f"stage {stage}", seconds, out=verdict)
-        for finding in entry.get("findings", []):
-            if finding.get("side") == "cross":
+        for finding in entry.findings:
+            if finding.side == "cross":
                 _finding_case(suite, report, f"cross.{stage}", finding)
     suite.close()
     return suite
 
 
-def render_junit(report: Mapping[str, Any]) -> bytes:
+def render_junit(report: Report) -> bytes:
     """The report as a JUnit XML document."""
-    settings = report.get("settings", {})
-    root = ET.Element("testsuites", name=f"harness {report.get('kind', 'diff')} {settings.get('scenario', '')} "
+    settings = report.settings
+    root = ET.Element("testsuites", name=f"harness {report.kind} {settings.get('scenario', '')} "
                                          f"{settings.get('profile', '')} seed {settings.get('seed', '')}".strip())
-    suites = [_side_suite(root, report, side, info) for side, info in report.get("sides", {}).items()]
-    if len(report.get("sides", {})) == 2:
+    suites = [_side_suite(root, report, side, info) for side, info in report.sides.items()]
+    if len(report.sides) == 2:
         suites.append(_cross_suite(root, report))
     for key in ("tests", "failures", "errors", "skipped"):
         root.set(key, str(sum(s.counts[key] for s in suites)))
@@ -161,7 +159,7 @@ def render_junit(report: Mapping[str, Any]) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def write_junit(report: dict[str, Any], run_dir: Path, console: Console) -> None:
+def write_junit(report: Report, run_dir: Path, console: Console) -> None:
     """Write `junit.xml` atomically and print its path."""
     path = Path(run_dir) / "junit.xml"
     atomic_write_bytes(path, render_junit(report))

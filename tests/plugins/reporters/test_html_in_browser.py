@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from harness.diff import summarise
+from harness.report import REPORT_SCHEMA, Report
 from harness.store import StageFiles
 from plugins.reporters.html import write_html
 
@@ -43,7 +43,7 @@ class ElementText(HTMLParser):
             self.parts.append(data)
 
 
-def broken_report(run_dir: Path) -> dict:
+def broken_report(run_dir: Path) -> Report:
     """A diff that breaks at `normalize` (offsets check on B), with the scale artifacts for one figure."""
     failing = {"check": "O-2", "category": "offsets", "severity": "error", "side": "b", "stage": "normalize",
                "status": "fail", "measured": -1.0, "expected": 1.0, "tolerance": 1e-9, "report_only": False,
@@ -54,11 +54,11 @@ def broken_report(run_dir: Path) -> dict:
                        "sides": {s: {"status": "ok", "seconds": 0.1} for s in "ab"}, "comparisons": [],
                        "only": {"a": [], "b": []}, "findings": []})
     stages[1].update(verdict="break", category="offsets", first_finding=failing, findings=[failing])
-    report = {"schema_version": 1, "kind": "diff", "created": "2026-01-20T10:18:00+00:00",
+    report = {"schema_version": REPORT_SCHEMA, "kind": "diff", "created": "2026-01-20T10:18:00+00:00",
               "settings": {"scenario": "gs2_ideal", "profile": "smoke", "seed": 42},
               "sides": {s: {"pipeline": "sim_lines", "knobs": {}, "knob_overrides": {}, "fatal": None} for s in "ab"},
               "knob_differences": {"local_offset_sign": {"a": -1, "b": 1}}, "stages": stages, "warnings": []}
-    report.update(summarise(report))
+    report = Report.from_json(report)
     for k, side in enumerate("ab"):
         StageFiles(run_dir / side, "scale").write({"intensity_scale": np.float32(988.2 - 700 * k),
                                                    "expected_scale": np.float64(0.6)}, {"status": "ok"})

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
-from harness.diff import summarise
+from harness.report import REPORT_SCHEMA, Report
 from harness.store import StageFiles
 from plugins.reporters.figures import FIGURES, render_figures, render_figures_format
 from plugins.reporters.html import write_html
@@ -131,7 +131,7 @@ def stage(name: str, verdict: str, findings: list[dict] = (), comparisons: list[
             "comparisons": list(comparisons), "only": {"a": [], "b": []}, "findings": list(findings)}
 
 
-def handmade_report() -> dict[str, Any]:
+def handmade_report() -> Report:
     """A diff that breaks at probe (a known break), warns at group, differs at scale, errors at train on B."""
     probe = stage("probe", "break", [
         finding("N-1", "normalization", "a", "probe", "fail", measured=2.125787, expected=1.0, known_break=KNOWN,
@@ -158,7 +158,7 @@ def handmade_report() -> dict[str, Any]:
                                                      measured=0.31, expected=0, tolerance=0.2)],
                      b={"status": "skipped", "reason": "stage 'train' failed"})
     report = {
-        "schema_version": 1, "kind": "diff", "created": "2026-01-20T10:18:00+00:00",
+        "schema_version": REPORT_SCHEMA, "kind": "diff", "created": "2026-01-20T10:18:00+00:00",
         "settings": {"scenario": "gs1_ideal", "profile": "smoke", "seed": 42, "stages_run": ["config", "evaluate"],
                      "command": ["harness", "diff", "--a", "dose_legacy", "--b", "sim_lines"]},
         "sides": {"a": {"pipeline": "dose_legacy", "knobs": {"era": "study"}, "knob_overrides": {}, "fatal": None},
@@ -167,8 +167,7 @@ def handmade_report() -> dict[str, Any]:
         "stages": [stage("config", "equal"), probe, group, scale, train, stitch, evaluate],
         "warnings": ["plugin <b>x</b> skipped"],
     }
-    report.update(summarise(report))
-    return report
+    return Report.from_json(report)
 
 
 def write_artifacts(run_dir: Path) -> None:
@@ -205,7 +204,7 @@ def write_artifacts(run_dir: Path) -> None:
 
 def test_handmade_report_with_stage_error_known_break_and_every_figure(tmp_path):
     report = handmade_report()
-    assert report["first_break"]["stage"] == "probe" and report["exit_code"] == 3
+    assert report.first_break.stage == "probe" and report.exit_code == 3
     run = tmp_path / "hand"
     write_artifacts(run)
     output = io.StringIO()
