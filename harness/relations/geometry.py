@@ -10,7 +10,9 @@ import math
 
 import numpy as np
 
-from harness.relations.model import Pair, Relation, leading_rows, make, relative_residual, spatial_axes
+from harness.relations.model import (
+    Pair, Relation, leading_rows, least_squares, make, relative_residual, spatial_axes,
+)
 
 MIN_OVERLAP = 0.25
 """A shift must leave at least this fraction of each frame overlapping, or it explains too little."""
@@ -148,12 +150,11 @@ def _bilinear_fit(frames_a: np.ndarray, frames_b: np.ndarray, base: tuple[int, i
         return None
     windows = (wy[0], wx[0])
     sources = _neighbours(frames_a, base, windows)
-    design = np.stack([s.reshape(-1) for s in sources], axis=1)
-    target = frames_b[:, windows[0], windows[1]].reshape(-1)
-    if np.iscomplexobj(design) or np.iscomplexobj(target):
-        design = np.concatenate([design.real, design.imag])
-        target = np.concatenate([np.real(target), np.imag(target)])
-    weights, *_ = np.linalg.lstsq(design, target, rcond=None)
+    target = frames_b[:, windows[0], windows[1]]
+    if np.iscomplexobj(frames_a) or np.iscomplexobj(target):
+        sources = [np.concatenate([s.real.reshape(-1), s.imag.reshape(-1)]) for s in sources]
+        target = np.concatenate([np.real(target).reshape(-1), np.imag(target).reshape(-1)])
+    weights = np.real(least_squares(sources, target))
     fy = float(np.clip(weights[2] + weights[3], 0, 1))
     fx = float(np.clip(weights[1] + weights[3], 0, 1))
     return fy, fx, windows

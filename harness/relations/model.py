@@ -20,7 +20,7 @@ KINDS: tuple[str, ...] = (
 
 TOLERANCE_FACTOR = 16.0
 """tolerance = TOLERANCE_FACTOR · ε · √m: ε of the coarser dtype, m values combined per output value."""
-SAMPLE_VALUES = 1 << 17
+SAMPLE_VALUES = 1 << 15
 """Arrays larger than this are checked on evenly spaced leading rows holding about this many values."""
 
 
@@ -94,25 +94,35 @@ class Pair:
     inf_a: np.ndarray
     inf_b: np.ndarray
 
+    sample_note: str = ""
+
     @classmethod
     def sample(cls, a: np.ndarray, b: np.ndarray) -> "Pair":
-        """Take the same evenly spaced leading rows of both (all of them when small) and zero non-finite values."""
-        rows_total = a.shape[0] if a.ndim else 1
+        """The same part of both, non-finite values zeroed: evenly spaced leading rows of large arrays, a
+        central window of large single images (its size keeps the parity, so flips and transposes map it
+        onto itself), or everything when small."""
         axes = spatial_axes(a.shape)
-        sampled = a.ndim >= 2 and a.size > SAMPLE_VALUES and (axes is None or axes[0] != 0)
-        rows = leading_rows(rows_total, a.size // max(1, rows_total)) if sampled else None
-        sa = as_numeric(a[rows] if rows is not None else a)
-        sb = as_numeric(b[rows] if rows is not None else b)
+        rows_total = a.shape[0] if a.ndim else 1
+        rows, note, part = None, "", (slice(None),) * a.ndim
+        if a.ndim >= 2 and a.size > SAMPLE_VALUES and (axes is None or axes[0] != 0):
+            rows = leading_rows(rows_total, a.size // max(1, rows_total))
+            note, part = f"on {len(rows)} of {rows_total} rows", (rows,)
+        elif a.ndim == 2 and a.size > SAMPLE_VALUES:
+            side = int(np.sqrt(SAMPLE_VALUES))
+            sides = [side - (size - side) % 2 for size in a.shape]
+            part = tuple(slice((size - s) // 2, (size + s) // 2) for size, s in zip(a.shape, sides))
+            note = f"on the central {sides[0]}×{sides[1]} window"
+        sa, sb = as_numeric(a[part]), as_numeric(b[part])
         nan_a, nan_b, inf_a, inf_b = np.isnan(sa), np.isnan(sb), np.isinf(sa), np.isinf(sb)
         bad = nan_a | nan_b | inf_a | inf_b
         sa[bad] = 0
         sb[bad] = 0
         rows_used = len(rows) if rows is not None else rows_total
-        return cls(sa, sb, precision(a.dtype, b.dtype), rows_used, rows_total, nan_a, nan_b, inf_a, inf_b)
+        return cls(sa, sb, precision(a.dtype, b.dtype), rows_used, rows_total, nan_a, nan_b, inf_a, inf_b, note)
 
     @property
     def sampled(self) -> bool:
-        return self.rows_used < self.rows_total
+        return bool(self.sample_note)
 
     def tolerance(self, combined: int = 1) -> float:
         return tolerance(self.eps, combined)
@@ -139,8 +149,8 @@ def make(kind: str, text: str, pair: Pair | None = None, residual: float = 0.0, 
     if residual > 0:
         text += f" (residual {residual:.2g})"
     if pair is not None and pair.sampled:
-        params["rows_sampled"] = pair.rows_used
-        text += f" [on {pair.rows_used} of {pair.rows_total} rows]"
+        params["sample"] = pair.sample_note
+        text += f" [{pair.sample_note}]"
     return Relation(kind, params, residual, tol, text)
 
 
@@ -150,3 +160,17 @@ def fmt(value: complex | float) -> str:
         value = complex(value)
         return f"({value.real:.6g}{value.imag:+.6g}j)"
     return f"{float(value):.6f}" if 1e-3 <= abs(value) < 1e6 or value == 0 else f"{float(value):.6g}"
+
+
+def least_squares(columns: list[np.ndarray], target: np.ndarray) -> np.ndarray:
+    """Coefficients of the columns that best fit target, by the (tiny) normal equations: one pass over
+    the data instead of an SVD of a tall matrix; lstsq only when the columns are degenerate."""
+    design = np.stack([c.reshape(-1) for c in columns], axis=1)
+    gram = design.conj().T @ design
+    moment = design.conj().T @ target.reshape(-1)
+    try:
+        if np.linalg.cond(gram) < 1e12:
+            return np.linalg.solve(gram, moment)
+    except np.linalg.LinAlgError:
+        pass
+    return np.linalg.lstsq(design, target.reshape(-1), rcond=None)[0]

@@ -6,7 +6,7 @@ from typing import Callable
 
 import numpy as np
 
-from harness.relations.model import Pair, Relation, fmt, make
+from harness.relations.model import Pair, Relation, fmt, least_squares, make
 
 ValueCheck = Callable[[Pair], "Relation | None"]
 
@@ -78,10 +78,8 @@ def phase(pair: Pair) -> Relation | None:
 
 def affine_fit(pair: Pair) -> tuple[complex | float, complex | float, float]:
     """k, c of B ≈ k·A + c by least squares (complex for complex values) and the residual it leaves."""
-    a, b = pair.a.reshape(-1), pair.b.reshape(-1)
-    design = np.stack([a, np.ones_like(a)], axis=1)
-    (k, c), *_ = np.linalg.lstsq(design, b, rcond=None)
-    if not np.iscomplexobj(b):
+    k, c = least_squares([pair.a, np.ones_like(pair.a)], pair.b)
+    if not np.iscomplexobj(pair.b):
         k, c = float(np.real(k)), float(np.real(c))
     return k, c, pair.residual(k * pair.a + c)
 

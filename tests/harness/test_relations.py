@@ -186,9 +186,12 @@ def test_subset_and_superset_of_rows(seed, n, in_order):
         assert subset.params["in_order"] == bool(np.all(np.diff(keep) > 0))
 
 
-@given(seeds, st.floats(-5, 5), st.floats(0.1, 10))
-@PROPERTY
+@pytest.mark.parametrize("seed", range(8))
+@given(st.floats(-5, 5), st.floats(0.1, 10))
+@settings(max_examples=5, deadline=None)
 def test_two_draws_of_one_distribution_are_resampled(seed, mean, std):
+    """Fixed seeds: KS at p >= 0.01 calls about 1% of true redraws "none", so random seeds would flake;
+    the verdict does not depend on mean and std (KS and the moment checks are affine-invariant)."""
     rng = np.random.default_rng(seed)
     a, b = (rng.normal(mean, std, (32, 32, 32)).astype(np.float32) for _ in range(2))
     assert find_relation("diffraction", a, b).kind == "resampled"
@@ -243,8 +246,16 @@ def test_float32_scalars_one_ulp_apart_are_equal():
 def test_large_arrays_are_judged_on_a_stated_row_sample():
     a = noise(3, (400, 32, 32, 4))
     relation = find_relation("X.train", a, 2 * a)
-    assert relation.kind == "factor" and relation.params["rows_sampled"] < 400
-    assert "rows]" in relation.text
+    assert relation.kind == "factor" and relation.params["sample"] == "on 8 of 400 rows"
+    assert relation.text.endswith("[on 8 of 400 rows]")
+
+
+def test_large_images_are_judged_on_a_central_window_that_flips_onto_itself():
+    a = noise(4, (391, 391))
+    assert find_relation("canvas", a, a[::-1]).kind == "flip"
+    relation = find_relation("canvas", a, np.roll(a, (5, -7), (0, 1)))
+    assert (relation.kind, relation.params["dy"], relation.params["dx"]) == ("shift", 5, -7)
+    assert "central 181×181 window" in relation.text
 
 
 def test_the_finder_is_deterministic():
