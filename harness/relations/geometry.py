@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from harness.relations.model import (
-    Pair, Relation, leading_rows, least_squares, make, relative_residual, spatial_axes,
+    Pair, exact_relation, Relation, leading_rows, least_squares, make, relative_residual, spatial_axes,
 )
 
 MIN_OVERLAP = 0.25
@@ -28,7 +28,7 @@ def flip(pair: Pair) -> Relation | None:
         return None
     for chosen in ((axes[0],), (axes[1],), axes):
         names = " and ".join(_AXIS_NAMES[axes.index(ax)] for ax in chosen)
-        found = _exact(pair, "flip", f"B = A flipped along {names}", np.flip(pair.a, chosen), axes=list(chosen))
+        found = exact_relation(pair, "flip", f"B = A flipped along {names}", np.flip(pair.a, chosen), axes=list(chosen))
         if found:
             return found
     return None
@@ -39,7 +39,7 @@ def transpose(pair: Pair) -> Relation | None:
     axes = spatial_axes(pair.a.shape)
     if axes is None or pair.a.shape[axes[0]] != pair.a.shape[axes[1]]:
         return None
-    return _exact(pair, "transpose", f"B = A transposed (y ↔ x, axes {axes[0]} and {axes[1]})",
+    return exact_relation(pair, "transpose", f"B = A transposed (y ↔ x, axes {axes[0]} and {axes[1]})",
                   np.swapaxes(pair.a, *axes), axes=list(axes))
 
 
@@ -47,7 +47,7 @@ def swap_xy(pair: Pair) -> Relation | None:
     """B = A with the two entries of a length-2 coordinate axis exchanged ([x, y] stored as [y, x])."""
     shape = pair.a.shape
     for axis in (ax for ax in range(len(shape)) if shape[ax] == 2 and (ax > 0 or len(shape) == 1)):
-        found = _exact(pair, "swap_xy", f"B = A with x and y swapped (axis {axis})", np.flip(pair.a, axis), axis=axis)
+        found = exact_relation(pair, "swap_xy", f"B = A with x and y swapped (axis {axis})", np.flip(pair.a, axis), axis=axis)
         if found:
             return found
     return None
@@ -58,7 +58,7 @@ def fftshift(pair: Pair) -> Relation | None:
     axes = spatial_axes(pair.a.shape)
     if axes is None:
         return None
-    return _exact(pair, "fftshift", "B = fftshift(A) over y and x", np.fft.fftshift(pair.a, axes), axes=list(axes))
+    return exact_relation(pair, "fftshift", "B = fftshift(A) over y and x", np.fft.fftshift(pair.a, axes), axes=list(axes))
 
 
 def ifftshift(pair: Pair) -> Relation | None:
@@ -66,7 +66,7 @@ def ifftshift(pair: Pair) -> Relation | None:
     axes = spatial_axes(pair.a.shape)
     if axes is None or all(pair.a.shape[ax] % 2 == 0 for ax in axes):
         return None
-    return _exact(pair, "ifftshift", "B = ifftshift(A) over y and x", np.fft.ifftshift(pair.a, axes), axes=list(axes))
+    return exact_relation(pair, "ifftshift", "B = ifftshift(A) over y and x", np.fft.ifftshift(pair.a, axes), axes=list(axes))
 
 
 def shift(pair: Pair) -> Relation | None:
@@ -82,11 +82,6 @@ def shift(pair: Pair) -> Relation | None:
         if found:
             return found
     return _subpixel_shift(pair, frames_a, frames_b, peak, estimate, pick)
-
-
-def _exact(pair: Pair, kind: str, text: str, predicted: np.ndarray, **params: object) -> Relation | None:
-    residual, tol = pair.residual(predicted), pair.tolerance()
-    return make(kind, text, pair, residual, tol, **params) if residual <= tol else None
 
 
 def _frames(x: np.ndarray, axes: tuple[int, int]) -> np.ndarray:

@@ -174,3 +174,9 @@ def least_squares(columns: list[np.ndarray], target: np.ndarray) -> np.ndarray:
     except np.linalg.LinAlgError:
         pass
     return np.linalg.lstsq(design, target.reshape(-1), rcond=None)[0]
+
+
+def exact_relation(pair: Pair, kind: str, text: str, predicted: np.ndarray, **params: Any) -> Relation | None:
+    """The relation `kind` when B equals `predicted` within one rounding of the coarser dtype, else None."""
+    residual, tol = pair.residual(predicted), pair.tolerance()
+    return make(kind, text, pair, residual, tol, **params) if residual <= tol else None

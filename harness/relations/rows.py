@@ -42,28 +42,30 @@ def permutation(a: np.ndarray, b: np.ndarray) -> Relation | None:
 
 def subset(a: np.ndarray, b: np.ndarray) -> Relation | None:
     """B has fewer rows, each one of A's."""
-    if len(b) >= len(a) or a.shape[1:] != b.shape[1:]:
+    found = _contained(a, b)
+    if found is None:
         return None
-    match = _match_rows(a, b)
-    if match is None:
-        return None
-    in_order = bool(np.all(np.diff(match) > 0))
-    order = "in order" if in_order else "reordered"
-    return make("subset", f"B keeps {len(b)} of A's {len(a)} rows ({order})", kept=len(b), n_rows_a=len(a),
-                in_order=in_order)
+    return make("subset", f"B keeps {len(b)} of A's {len(a)} rows ({found})", kept=len(b), n_rows_a=len(a),
+                in_order=found == "in order")
 
 
 def superset(a: np.ndarray, b: np.ndarray) -> Relation | None:
     """B has more rows, among them every one of A's."""
-    if len(b) <= len(a) or a.shape[1:] != b.shape[1:]:
+    found = _contained(b, a)
+    if found is None:
         return None
-    match = _match_rows(b, a)
+    return make("superset", f"B has all {len(a)} of A's rows ({found}) plus {len(b) - len(a)} more",
+                added=len(b) - len(a), n_rows_a=len(a), in_order=found == "in order")
+
+
+def _contained(large: np.ndarray, small: np.ndarray) -> str | None:
+    """"in order" or "reordered" when every row of `small` is a distinct row of the longer `large`."""
+    if len(small) >= len(large) or large.shape[1:] != small.shape[1:]:
+        return None
+    match = _match_rows(large, small)
     if match is None:
         return None
-    in_order = bool(np.all(np.diff(match) > 0))
-    order = "in order" if in_order else "reordered"
-    return make("superset", f"B has all {len(a)} of A's rows ({order}) plus {len(b) - len(a)} more",
-                added=len(b) - len(a), n_rows_a=len(a), in_order=in_order)
+    return "in order" if bool(np.all(np.diff(match) > 0)) else "reordered"
 
 
 def resampled(a: np.ndarray, b: np.ndarray) -> Relation | None:

@@ -6,7 +6,7 @@ from typing import Callable
 
 import numpy as np
 
-from harness.relations.model import Pair, Relation, fmt, least_squares, make
+from harness.relations.model import Pair, Relation, exact_relation, fmt, least_squares, make
 
 ValueCheck = Callable[[Pair], "Relation | None"]
 
@@ -37,14 +37,14 @@ def equal(pair: Pair) -> Relation | None:
 
 def sign(pair: Pair) -> Relation | None:
     """B = −A."""
-    return _exact(pair, "sign", "B = -A", -pair.a)
+    return exact_relation(pair, "sign", "B = -A", -pair.a)
 
 
 def conjugate(pair: Pair) -> Relation | None:
     """B = conj(A), for complex values."""
     if not np.iscomplexobj(pair.a) or not np.any(pair.a.imag):
         return None
-    return _exact(pair, "conjugate", "B = conj(A)", np.conj(pair.a))
+    return exact_relation(pair, "conjugate", "B = conj(A)", np.conj(pair.a))
 
 
 def factor(pair: Pair) -> Relation | None:
@@ -94,14 +94,6 @@ def affine(pair: Pair) -> Relation | None:
         return None
     text = f"B = A + {fmt(c)}" if abs(k - 1) <= tol else f"B = {fmt(k)} × A + {fmt(c)}"
     return make("affine", text, pair, residual, tol, k=k, c=c)
-
-
-def _exact(pair: Pair, kind: str, text: str, predicted: np.ndarray, **params: object) -> Relation | None:
-    """The relation `kind` when B equals `predicted` within rounding."""
-    residual, tol = pair.residual(predicted), pair.tolerance()
-    if residual > tol:
-        return None
-    return make(kind, text, pair, residual, tol, **params)
 
 
 EXACT: tuple[ValueCheck, ...] = (equal, sign, conjugate)
