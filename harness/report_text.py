@@ -133,5 +133,6 @@ def not_applicable(report: Report) -> dict[str, list[Finding]]:
 
 
 def not_applicable_text(finding: Finding) -> str:
-    """`check@stage (why)` for a check that did not apply."""
-    return f"{finding.check}@{finding.stage} ({finding.explanation.removeprefix('not applicable: ')})"
+    """`check@stage (why)` for a check that did not apply (ids that already name their stage keep it once)."""
+    label = finding.check if "@" in finding.check else f"{finding.check}@{finding.stage}"
+    return f"{label} ({finding.explanation.removeprefix('not applicable: ')})"
