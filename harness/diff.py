@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from harness.manager import Registry
 from harness.checking import run_checks
 from harness.conventions import resolve_conventions
 from harness.records import CheckInput, PipelineSpec
+from harness.relations import category_for, find_relation, role_for
+from harness.rendering import plain
 from harness.report import Finding, Report, SideInfo, SideStatus, StageVerdict
 from harness.runner import SideOutcome
 from harness.stages import STAGES
@@ -150,8 +153,37 @@ def _evaluate_stage(registry, stage, outcomes, pipelines, knobs, settings, side_
                          profile=settings["profile"], knobs=knobs[side], artifacts=artifacts[side])
         for side in artifacts
     }
-    findings = tuple(finding_from_check(raw) for raw in run_checks(registry, stage, inputs, settings["profile"]))
+    checked = tuple(finding_from_check(raw) for raw in run_checks(registry, stage, inputs, settings["profile"]))
+    comparisons, related = explain_differences(stage, comparisons, artifacts)
+    leading = tuple(f for f in related if f.category != "other")
+    findings = leading + checked + tuple(f for f in related if f.category == "other")
     return tuple(comparisons), findings, {side: tuple(names) for side, names in only.items()}
+
+
+def explain_differences(stage: str, comparisons: list[Comparison],
+                        artifacts: Mapping[str, SideArtifacts]) -> tuple[list[Comparison], list[Finding]]:
+    """Name the simplest relation behind each undeclared difference (harness.relations) and make each one found a
+    breaking finding in the category the relation and the artifact's role give (a factor on X → normalization)."""
+    if len(artifacts) != 2:
+        return comparisons, []
+    a_side, b_side = artifacts.values()
+    explained, findings = [], []
+    for comparison in comparisons:
+        if comparison.status not in ("differs", "not_comparable"):
+            explained.append(comparison)
+            continue
+        relation = find_relation(comparison.artifact, a_side[comparison.artifact], b_side[comparison.artifact])
+        record = {"kind": relation.kind, "params": plain(relation.params), "residual": relation.residual,
+                  "tolerance": relation.tolerance, "text": relation.text}
+        explained.append(replace(comparison, details={**comparison.details, "relation": record}))
+        if relation.found and relation.kind != "equal":
+            category = category_for(relation, role_for(comparison.artifact))
+            findings.append(Finding(
+                check=f"relation:{comparison.artifact}", category=category, severity="error", side="cross",
+                stage=stage, status="fail", explanation=f"{comparison.artifact}: {relation.text}",
+                measured=relation.residual, expected=relation.kind, tolerance=relation.tolerance,
+                details={"relation": relation.kind, "params": plain(relation.params)}))
+    return explained, findings
 
 
 def jsonable_conventions(pipeline: PipelineSpec, knobs: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,8 @@ from harness.report import REPORT_SCHEMA, Finding, comparison_from_json
 from harness.report_json import ReportError, Reader
 from harness.store import atomic_write_json
 
-HOST_MODULES = ("compare", "summary", "checking", "diff", "report", "report_json", "verdict_cache")
+HOST_MODULES = ("compare", "summary", "checking", "conventions", "artifacts", "diff", "report", "report_json",
+                "verdict_cache")
 DATA_SUFFIXES = (".py", ".toml", ".json", ".yaml", ".yml", ".txt", ".csv")
 Entry = tuple[tuple[Comparison, ...], tuple[Finding, ...], dict[str, tuple[str, ...]]]
 
@@ -31,6 +32,7 @@ Entry = tuple[tuple[Comparison, ...], tuple[Finding, ...], dict[str, tuple[str, 
 def code_hash(registry: Registry, plugin_files: tuple[str, ...]) -> str:
     """Digest of the code behind comparisons and findings; any edit to it invalidates every entry."""
     files: set[Path] = {Path(__file__).with_name(f"{name}.py") for name in HOST_MODULES}
+    files |= set(Path(__file__).with_name("relations").glob("*.py"))
     modules = {registered.record.func.__module__ for registered in registry.checks.values()}
     modules |= {impl.plugin.__name__ if hasattr(impl.plugin, "__file__") else type(impl.plugin).__module__
                 for impl in registry.pm.hook.harness_select_comparator.get_hookimpls()}

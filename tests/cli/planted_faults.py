@@ -61,6 +61,13 @@ def origin_off_by_one_and_a_half(ctx: Any, base: Any, **inputs: Any) -> dict[str
     return out
 
 
+def transposed_scan(ctx: Any, base: Any, **inputs: Any) -> dict[str, Any]:
+    """Scan positions written as [y, x] instead of [x, y]."""
+    out = dict(base(ctx, **inputs))
+    out["positions"] = np.ascontiguousarray(out["positions"][:, ::-1])
+    return out
+
+
 FAULTS: dict[str, tuple[str, str, Any]] = {
     "probe": ("probe", "normalization", probe_off_by_five_percent),
     "simulate": ("simulate", "normalization", rolled_probe_in_simulation),
@@ -68,6 +75,7 @@ FAULTS: dict[str, tuple[str, str, Any]] = {
     "normalize": ("normalize", "normalization", double_gain),
     "scale": ("scale", "normalization", scale_ten_percent_high),
     "stitch": ("stitch", "offsets", origin_off_by_one_and_a_half),
+    "scan": ("scan", "offsets", transposed_scan),
 }
 """fault name → (stage it is planted at, category it breaks, replacement stage function)."""
 

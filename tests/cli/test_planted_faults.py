@@ -50,6 +50,18 @@ def test_a_planted_fault_is_the_first_break_at_its_stage_in_its_category(diff, b
         [(e["stage"], e["verdict"]) for e in earlier]
 
 
+@pytest.mark.parametrize("fault, stage, category, words", [
+    ("normalize", "normalize", "normalization", "X.train: B = 2.000000 × A"),
+    ("scan", "scan", "offsets", "positions: B = A with x and y swapped"),
+])
+def test_the_relation_behind_an_undeclared_difference_is_the_explanation(diff, fault, stage, category, words) -> None:
+    code, report, output = diff("sim_lines", f"sim_lines__{fault}", stage)
+    assert code == 1, output
+    first = report["categories"][category]
+    assert first["stage"] == stage and first["check"].startswith("relation:"), first
+    assert first["explanation"].startswith(words), first["explanation"]
+
+
 def test_a_variant_is_listed_with_its_base(tmp_path) -> None:
     result = CliRunner(env={"HARNESS_DISABLE_PLUGIN_AUTOLOAD": "1", "COLUMNS": "200"}).invoke(
         main, ["list", "pipelines", "-p", str(PLUGIN), "--format", "markdown"], catch_exceptions=False)
