@@ -102,6 +102,15 @@ def value_sha256(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=to_jsonable).encode()).hexdigest()
 
 
+def artifact_sha256(value: Any) -> str:
+    """The checksum a stage record holds for one artifact: an array, a list of arrays, or a value."""
+    if isinstance(value, np.ndarray):
+        return array_sha256(value)
+    if isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
+        return hashlib.sha256("".join(array_sha256(v) for v in value).encode()).hexdigest()
+    return value_sha256(value)
+
+
 def code_hash(pipeline: PipelineSpec) -> str:
     """Hash of the code a stage's outputs depend on: the pipeline's packages and the harness modules
     stages call into (`HARNESS_MODULES_IN_KEY`).
@@ -271,8 +280,7 @@ class StageFiles:
             elif isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
                 for index, item in enumerate(value):
                     arrays[f"{name}#{index}"] = item
-                digest = hashlib.sha256("".join(array_sha256(v) for v in value).encode()).hexdigest()
-                artifacts[name] = {"kind": "arrays", "count": len(value), "sha256": digest,
+                artifacts[name] = {"kind": "arrays", "count": len(value), "sha256": artifact_sha256(value),
                                    "shapes": [list(v.shape) for v in value]}
             else:
                 artifacts[name] = {"kind": "value", "value": value, "sha256": value_sha256(value)}
