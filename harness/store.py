@@ -111,9 +111,9 @@ def artifact_sha256(value: Any) -> str:
     return value_sha256(value)
 
 
-def code_hash(pipeline: PipelineSpec) -> str:
-    """Hash of the code a stage's outputs depend on: the pipeline's packages and the harness modules
-    stages call into (`HARNESS_MODULES_IN_KEY`).
+def code_files(pipeline: PipelineSpec) -> set[Path]:
+    """The code a stage's outputs depend on: the pipeline's packages and the harness modules stages
+    call into (`HARNESS_MODULES_IN_KEY`).
 
     A stage defined in a single-file module (a `-p file.py` plugin) contributes that file only.
     """
@@ -132,8 +132,13 @@ def code_hash(pipeline: PipelineSpec) -> str:
             files.update((root / package).rglob("*.py"))
         else:
             files.add(source)
+    return files
+
+
+def code_hash(pipeline: PipelineSpec) -> str:
+    """Hash of `code_files`: any change to them recomputes the pipeline's stages."""
     digest = hashlib.sha256()
-    for path in sorted(files):
+    for path in sorted(code_files(pipeline)):
         digest.update(str(path.name).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -62,3 +64,30 @@ def processes_with_token(token: str) -> list[str]:
             continue  # this interpreter's own helper, shared by every in-process command
         found.append(f"{entry.name}: {command}")
     return found
+
+
+class HarnessProcess:
+    """`harness ...` as a separate process, as a user runs it: private cache, its own session."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.env = {**os.environ, "HARNESS_CACHE_DIR": str(folder / "cache"), "HARNESS_DISABLE_PLUGIN_AUTOLOAD": "1",
+                    "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+
+    def start(self, *args: str, **env: str) -> subprocess.Popen:
+        """Start the command; its own process group, so a test can send it Ctrl-C as a terminal would."""
+        return subprocess.Popen([sys.executable, "-m", "harness", *map(str, args)], cwd=self.folder,
+                                env={**self.env, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+
+    def run(self, *args: str, **env: str) -> subprocess.CompletedProcess:
+        """Run the command to its end."""
+        process = self.start(*args, **env)
+        stdout, stderr = process.communicate(timeout=600)
+        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.fixture
+def harness_process(tmp_path: Path) -> HarnessProcess:
+    """Run `python -m harness ...` in a subprocess, in this test's folder with a private stage cache."""
+    return HarnessProcess(tmp_path)
