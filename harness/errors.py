@@ -34,8 +34,11 @@ class StorageError(HarnessError):
     """A file or folder could not be written or read (unwritable path, full disk): the user must fix it."""
 
 
-class Interrupted(HarnessError):
-    """The run was stopped by Ctrl-C (exit 130) or SIGTERM (exit 143); completed stages stay cached."""
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by Ctrl-C (exit 130) or SIGTERM (exit 143); completed stages stay cached.
+
+    Not an error a caller may catch and carry on from (a ledger must stop too), so not a HarnessError.
+    """
 
     def __init__(self, message: str, exit_code: int = 130):
         super().__init__(message)

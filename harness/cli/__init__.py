@@ -33,7 +33,7 @@ class HarnessGroup(click.Group):
             with sigterm_as_interrupt():
                 return super().invoke(ctx)
         except KeyboardInterrupt as exc:
-            fail(ctx, interrupted_outside_a_run(exc))
+            fail(ctx, exc if isinstance(exc, Interrupted) else interrupted_outside_a_run(exc))
         except OSError as exc:
             fail(ctx, storage_error(exc, "use", "check that the path exists, is writable and the disk has space"))
         except HarnessError as exc:
@@ -54,7 +54,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def fail(ctx: click.Context, exc: HarnessError) -> None:
+def fail(ctx: click.Context, exc: HarnessError | Interrupted) -> None:
     """Print the error as one line on standard error and exit with its code."""
     click.echo(f"error: {exc}", err=True)
     ctx.exit(exc.exit_code)

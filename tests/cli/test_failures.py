@@ -55,7 +55,7 @@ def test_a_seed_outside_the_stream_range_is_a_usage_error(harness_cli, sample_pl
 def test_an_empty_format_is_a_usage_error(harness_cli, sample_plugin):
     result = harness_cli("run", "wave_a", "-p", sample_plugin, "--format", "", "--out", "r")
     assert result.exit_code == 2
-    assert "--format names no report format; valid formats: console" in one_line(result.stderr)
+    assert "--format '' names no report format; see `harness list reporters`" in one_line(result.stderr)
     assert not Path("r").exists()
 
 
