@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -66,6 +67,12 @@ def processes_with_token(token: str) -> list[str]:
     return found
 
 
+def _hear_ctrl_c() -> None:
+    """Let the command hear Ctrl-C as it does in a terminal, even when this test run was started in
+    the background (a shell starts background jobs with SIGINT ignored, and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class HarnessProcess:
     """`harness ...` as a separate process, as a user runs it: private cache, its own session."""
 
@@ -78,7 +85,7 @@ class HarnessProcess:
         """Start the command; its own process group, so a test can send it Ctrl-C as a terminal would."""
         return subprocess.Popen([sys.executable, "-m", "harness", *map(str, args)], cwd=self.folder,
                                 env={**self.env, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=_hear_ctrl_c)
 
     def run(self, *args: str, **env: str) -> subprocess.CompletedProcess:
         """Run the command to its end."""

@@ -102,7 +102,11 @@ def _interrupt_in_probe(harness_process, tmp_path, send) -> tuple[int, str]:
         assert process.poll() is None, process.communicate()
         time.sleep(0.1)
     send(process)
-    _, stderr = process.communicate(timeout=120)
+    try:
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:  # it did not stop: do not leave it running after the test fails
+            os.killpg(os.getpgid(process.pid), signal.SIGKILL)
     return process.returncode, stderr
 
 
