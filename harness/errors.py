@@ -28,3 +28,31 @@ class DeviceError(HarnessError):
 
 class NotApplicable(Exception):
     """Raised by a check whose inputs exist but do not call for it here; the message says why."""
+
+
+class StorageError(HarnessError):
+    """A file or folder could not be written or read (unwritable path, full disk): the user must fix it."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by Ctrl-C (exit 130) or SIGTERM (exit 143); completed stages stay cached.
+
+    Not an error a caller may catch and carry on from (a ledger must stop too), so not a HarnessError.
+    """
+
+    def __init__(self, message: str, exit_code: int = 130):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in place of dying on SIGTERM, so cleanup runs as it does for Ctrl-C."""
+
+
+def storage_error(exc: OSError, what: str, advice: str, path: object = None) -> StorageError:
+    """One actionable line for an OSError: what failed, on which path, why, and what to do.
+
+    `path` names the file the user knows when the error's own path is a temporary name.
+    """
+    reason = exc.strerror or str(exc)
+    return StorageError(f"cannot {what} {path or exc.filename or '?'}: {reason}; {advice}")

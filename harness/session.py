@@ -17,17 +17,19 @@ from rich.text import Text
 
 from harness.device import check_device_choice, gpu_available
 from harness.diff import build_report
-from harness.errors import DeviceError, UsageError
+from harness.errors import DeviceError, StorageError, UsageError, storage_error
 from harness.knobs import check_choice, effective_knobs
 from harness.manager import PluginOptions, Registry
 from harness.progress import make_progress
 from harness.report import Report, write_report
 from harness.runner import run_jobs
 from harness.stages import parse_stage_selection, stages_to_run
-from harness.store import atomic_write_json, default_cache_dir
+from harness.store import atomic_write_bytes, atomic_write_json, default_cache_dir
 from harness.worker import SideJob
 
 DEFAULT_FORMATS = ("console",)
+SEED_RANGE = (0, 2**32 - 1)
+"""Every stream derives from the run seed: SeedSequence takes no negative entropy, RandomState 32 bits."""
 
 
 @dataclass
@@ -74,9 +76,8 @@ def validate(inv: Invocation, registry: Registry) -> tuple[dict[str, Any], dict[
     selection = parse_stage_selection(inv.stage)
     knobs = {side: effective_knobs(spec, inv.overrides.get(side, {})) for side, spec in pipelines.items()}
     check_device_choice(inv.device)
-    unknown = [name for name in inv.formats if name not in registry.reporters]
-    if unknown:
-        raise UsageError(f"unknown format {unknown[0]!r}; valid formats: {', '.join(registry.reporters)}")
+    check_formats(inv.formats, registry)
+    check_seed(inv.seed)
     if inv.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {inv.jobs}")
     settings = {
@@ -97,28 +98,81 @@ def validate(inv: Invocation, registry: Registry) -> tuple[dict[str, Any], dict[
     return settings, knobs
 
 
+def check_formats(formats: tuple[str, ...], registry: Registry) -> None:
+    """Every format named is registered (none at all is for callers that only want report.json)."""
+    unknown = [name for name in formats if name not in registry.reporters]
+    if unknown:
+        raise UsageError(f"unknown format {unknown[0]!r}; valid formats: {', '.join(registry.reporters)}")
+
+
+def check_seed(seed: int) -> None:
+    """The run seed must be one every random stream accepts."""
+    low, high = SEED_RANGE
+    if not low <= seed <= high:
+        raise UsageError(f"--seed must be an integer from {low} to {high}, got {seed}")
+
+
 def execute(inv: Invocation, registry: Registry, console: Console, progress_console: Console) -> tuple[Report, int]:
-    """Run every side, build and store the report, render the chosen formats; return (report, exit code)."""
+    """Run every side, build and store the report, render the chosen formats; return (report, exit code).
+
+    A file that cannot be written raises StorageError (exit 2) naming it; the report is still shown
+    when only its files failed.
+    """
     settings, knobs = validate(inv, registry)
     if inv.device == "gpu" and not gpu_available():
         raise DeviceError("--device gpu was requested but TensorFlow sees no GPU on this machine; use --device auto or cpu")
     run_dir = Path(inv.out) if inv.out else default_run_dir(inv.sides)
-    run_dir.mkdir(parents=True, exist_ok=True)
     settings["run_dir"] = str(run_dir)
-    atomic_write_json(run_dir / "manifest.json", {"settings": settings, "sides": inv.sides, "knobs": knobs})
-    cache_dir = str(inv.cache_dir or default_cache_dir())
+    start_run_folder(run_dir, {"settings": settings, "sides": inv.sides, "knobs": knobs})
+    cache_dir = usable_cache_dir(Path(inv.cache_dir or default_cache_dir()), progress_console)
     jobs = [
         SideJob(side=side, pipeline=name, scenario=settings["scenario"], profile=inv.profile, run_seed=inv.seed,
                 stages=tuple(settings["stages_run"]), run_dir=str(run_dir), knob_overrides=dict(inv.overrides.get(side, {})),
-                device=inv.device, threads=tuple(settings["threads"]), plugins=inv.plugins, cache_dir=cache_dir, use_cache=inv.use_cache)
+                device=inv.device, threads=tuple(settings["threads"]), plugins=inv.plugins,
+                cache_dir=str(cache_dir) if cache_dir else None, use_cache=inv.use_cache and cache_dir is not None)
         for side, name in inv.sides.items()
     ]
     with make_progress(progress_console, inv.sides, tuple(settings["stages_run"])) as progress:
         outcomes = run_jobs(jobs, inv.jobs, progress)
     report = build_report(registry, outcomes, settings, knobs)
-    write_report(run_dir, report)
+    unwritten = store_report(run_dir, report)
     render(report, run_dir, inv.formats, registry, console)
+    failure = unwritten or next((o.storage_error for o in outcomes.values() if o.storage_error), None)
+    if failure:
+        raise StorageError(failure)
     return report, report.exit_code
+
+
+def start_run_folder(run_dir: Path, manifest: dict[str, Any]) -> None:
+    """Create the run folder and its manifest, or say which path cannot be written and what to do."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(run_dir / "manifest.json", manifest)
+    except OSError as exc:
+        raise storage_error(exc, "write the run folder", "choose a writable --out (nothing was run)", run_dir) from None
+
+
+def usable_cache_dir(cache_dir: Path, progress_console: Console) -> Path | None:
+    """The cache folder when it can be written, else None after a warning: the run goes on uncached."""
+    probe = cache_dir / ".write-check"
+    try:
+        atomic_write_bytes(probe, b"")
+        probe.unlink()
+    except OSError as exc:
+        progress_console.print(Text(f"warning: the stage cache {cache_dir} cannot be written ({exc.strerror or exc}); "
+                                    "running without the cache (--cache-dir chooses another)", style="yellow"))
+        return None
+    return cache_dir
+
+
+def store_report(run_dir: Path, report: Report) -> str | None:
+    """Store report.json; when the disk refuses, return the one-line reason instead of losing the report."""
+    try:
+        write_report(run_dir, report)
+    except OSError as exc:
+        return str(storage_error(exc, "write", "free disk space and run the same command again "
+                                 "(completed stages are cached); the report is shown above", run_dir / "report.json"))
+    return None
 
 
 def render(report: Report, run_dir: Path, formats: tuple[str, ...], registry: Registry, console: Console) -> None:

@@ -6,11 +6,13 @@ recorded, so a truncated or corrupt artifact is detected and recomputed, never t
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import platform
 import shutil
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -23,11 +25,34 @@ from harness.summary import array_record
 STORE_SCHEMA = 1
 """Bumped whenever the on-disk layout or key recipe changes, so old cache entries are never reused."""
 
+TEMPORARY_MARK = ".tmp-"
+"""Part of every temporary file name (`.<name>.tmp-<pid>`), so leftovers can be found and removed."""
+
+HARNESS_MODULES_IN_KEY = ("seeding.py", "context.py", "device.py", "store.py")
+"""Harness modules whose code shapes a stage's outputs (streams, knobs, device setup, capture)."""
+
+LIBRARIES_IN_KEY = {"numpy": ("numpy",), "scipy": ("scipy",), "tensorflow": ("tensorflow", "tensorflow-cpu")}
+"""Libraries whose version can change a stage's bits, with the distribution names they ship under."""
+
+KNOB_FILE_PREFIX = "file:"
+"""A knob value `file:PATH` names a file: its content, not only its path, joins the stage key."""
+
+
+def temporary_name(path: Path) -> Path:
+    """The temporary sibling a write goes to before it is renamed onto `path` (unique per process)."""
+    return path.with_name(f".{path.name}{TEMPORARY_MARK}{os.getpid()}")
+
+
+def remove_temporaries(folder: Path, pid: int) -> None:
+    """Remove what a process that ended abruptly left under temporary names in `folder`."""
+    for leftover in Path(folder).glob(f".*{TEMPORARY_MARK}{pid}"):
+        leftover.unlink(missing_ok=True)
+
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write bytes under a temporary name in the same folder, then rename over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = temporary_name(path)
     try:
         with open(tmp, "wb") as handle:
             handle.write(data)
@@ -77,12 +102,23 @@ def value_sha256(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=to_jsonable).encode()).hexdigest()
 
 
-def code_hash(pipeline: PipelineSpec) -> str:
-    """Hash of the pipeline's code: every .py file of the top-level packages its stages live in.
+def artifact_sha256(value: Any) -> str:
+    """The checksum a stage record holds for one artifact: an array, a list of arrays, or a value."""
+    if isinstance(value, np.ndarray):
+        return array_sha256(value)
+    if isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
+        return hashlib.sha256("".join(array_sha256(v) for v in value).encode()).hexdigest()
+    return value_sha256(value)
+
+
+def code_files(pipeline: PipelineSpec) -> set[Path]:
+    """The code a stage's outputs depend on: the pipeline's packages and the harness modules stages
+    call into (`HARNESS_MODULES_IN_KEY`).
 
     A stage defined in a single-file module (a `-p file.py` plugin) contributes that file only.
     """
-    files: set[Path] = set()
+    here = Path(__file__).parent
+    files: set[Path] = {here / name for name in HARNESS_MODULES_IN_KEY}
     for stage in pipeline.stages:
         module = sys.modules.get(stage.func.__module__)
         source = Path(getattr(module, "__file__", "") or "")
@@ -96,8 +132,13 @@ def code_hash(pipeline: PipelineSpec) -> str:
             files.update((root / package).rglob("*.py"))
         else:
             files.add(source)
+    return files
+
+
+def code_hash(pipeline: PipelineSpec) -> str:
+    """Hash of `code_files`: any change to them recomputes the pipeline's stages."""
     digest = hashlib.sha256()
-    for path in sorted(files):
+    for path in sorted(code_files(pipeline)):
         digest.update(str(path.name).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -115,8 +156,14 @@ def stage_key(
     upstream: Mapping[str, str],
     environment: Mapping[str, Any] | None = None,
 ) -> str:
-    """Cache key of one stage: everything that can change its outputs, and nothing else."""
+    """Cache key of one stage: everything that can change its outputs, and nothing else.
+
+    Besides the arguments: the library versions (`LIBRARIES_IN_KEY`) and the content of every file
+    a knob names (`file:PATH`).
+    """
     recipe = {
+        "libraries": library_versions_in_key(),
+        "knob_files": knob_file_digests(knobs),
         "schema": STORE_SCHEMA,
         "pipeline": pipeline,
         "code": code,
@@ -129,6 +176,34 @@ def stage_key(
         "environment": dict(sorted((environment or {}).items())),
     }
     return hashlib.sha256(json.dumps(recipe, sort_keys=True, default=to_jsonable).encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def library_versions_in_key() -> dict[str, str]:
+    """Installed versions of the libraries in `LIBRARIES_IN_KEY`, read without importing them."""
+    versions = {"python": platform.python_version()}
+    for library, distributions in LIBRARIES_IN_KEY.items():
+        versions[library] = next((version for name in distributions if (version := _distribution_version(name))), "absent")
+    return versions
+
+
+def _distribution_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def knob_file_digests(knobs: Mapping[str, Any]) -> dict[str, str]:
+    """SHA-256 of each file a knob value names as `file:PATH` ("missing" when it cannot be read)."""
+    digests = {}
+    for name, value in sorted(knobs.items()):
+        if isinstance(value, str) and value.startswith(KNOB_FILE_PREFIX):
+            try:
+                digests[name] = file_sha256(Path(value[len(KNOB_FILE_PREFIX):]))
+            except OSError:
+                digests[name] = "missing"
+    return digests
 
 
 def capture_outputs(stage: str, declared: Iterable[str], outputs: Any) -> dict[str, Any]:
@@ -210,8 +285,7 @@ class StageFiles:
             elif isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
                 for index, item in enumerate(value):
                     arrays[f"{name}#{index}"] = item
-                digest = hashlib.sha256("".join(array_sha256(v) for v in value).encode()).hexdigest()
-                artifacts[name] = {"kind": "arrays", "count": len(value), "sha256": digest,
+                artifacts[name] = {"kind": "arrays", "count": len(value), "sha256": artifact_sha256(value),
                                    "shapes": [list(v.shape) for v in value]}
             else:
                 artifacts[name] = {"kind": "value", "value": value, "sha256": value_sha256(value)}
@@ -219,7 +293,7 @@ class StageFiles:
         record.update(schema=STORE_SCHEMA, stage=self.stage, artifacts=artifacts, versions=_library_versions())
         if arrays:
             self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.npz.with_name(f".{self.npz.name}.tmp-{os.getpid()}")
+            tmp = temporary_name(self.npz)
             try:
                 with open(tmp, "wb") as handle:
                     np.savez(handle, **arrays)
@@ -265,15 +339,35 @@ class StageFiles:
         for source, target in ((other.npz, self.npz), (other.json, self.json)):
             if not source.exists():
                 target.unlink(missing_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-            tmp.unlink(missing_ok=True)
-            try:
-                os.link(source, tmp)
-            except OSError:
-                shutil.copy2(source, tmp)
-            os.replace(tmp, target)
+            elif not _same_file(source, target):
+                _link_atomically(source, target)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths are already the same file (then there is nothing to link)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _link_atomically(source: Path, target: Path) -> None:
+    """Hard-link (else copy) `source` to a temporary name and rename it onto `target`.
+
+    The temporary name is removed in every case: renaming onto a link of the same file is a no-op
+    that leaves the temporary in place (POSIX rename), as a concurrent run can make it.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_name(target)
+    tmp.unlink(missing_ok=True)
+    try:
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copy2(source, tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class StageCache:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import resource
+import signal
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any, Callable
 
 from harness.context import Progress, StageContext, StageKnobs
 from harness.device import DeviceHandle
+from harness.errors import StorageError, Terminated, storage_error
 from harness.knobs import effective_knobs, knobs_read_by
 from harness.manager import PluginOptions, Registry, load_plugins
 from harness.store import StageCache, StageFiles, capture_outputs, code_hash, stage_key
@@ -102,7 +104,7 @@ def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
                 "run_seed": job.run_seed, "knobs": knobs}
         if failed is not None:
             reason = f"skipped because stage {failed!r} failed"
-            files.write_failure({**base, "status": "skipped", "reason": reason})
+            _record_failure(files, {**base, "status": "skipped", "reason": reason})
             emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "skipped", "reason": reason})
             continue
         stage_knobs = knobs_read_by(pipeline, stage.name, knobs)
@@ -140,7 +142,7 @@ def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
             seconds = time.perf_counter() - started
             registry.pm.hook.harness_after_stage_run(ctx=ctx, stage=stage, outputs=outputs, seconds=seconds)
             peak_after = _peak_rss_mb()
-            record = files.write(outputs, {**base, "status": "ok", "key": key, "code": code, "stage_knobs": stage_knobs,
+            record = _store(files, outputs, {**base, "status": "ok", "key": key, "code": code, "stage_knobs": stage_knobs,
                                            "seeds": dict(ctx.seeds_used), "seconds": seconds,
                                            "peak_rss_mb": peak_after, "peak_rss_growth_mb": peak_after - peak_before,
                                            "device": device.record()})
@@ -150,20 +152,44 @@ def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
             try:
                 registry.pm.hook.harness_on_stage_error(ctx=ctx, stage=stage, error=exc, traceback=text)
             finally:
-                files.write_failure({**base, "status": "error", "key": key, "seconds": seconds,
-                                     "error": f"{type(exc).__name__}: {exc}", "traceback": text})
+                _record_failure(files, {**base, "status": "error", "key": key, "seconds": seconds,
+                                        "error": f"{type(exc).__name__}: {exc}", "traceback": text})
             failed = stage.name
             emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "error", "seconds": seconds,
-                  "error": f"{type(exc).__name__}: {exc}", "traceback": text})
+                  "error": f"{type(exc).__name__}: {exc}", "traceback": text, "storage": isinstance(exc, StorageError)})
             continue
         values.update(outputs)
         for name in stage.outputs:
             where[name] = (files, record)
         _forget_unneeded(values, pipeline, stage.name, job.stages)
         if cache is not None:
-            cache.files(key, stage.name).link_from(files)
+            _fill_cache(cache.files(key, stage.name), files, log)
         emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "ok", "key": key, "seconds": seconds})
     return True
+
+
+def _store(files: StageFiles, outputs: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    """Write a stage's artifacts; a failing disk is the user's to fix, not the stage's fault."""
+    try:
+        return files.write(outputs, meta)
+    except OSError as exc:
+        raise storage_error(exc, "write", "free disk space or choose another --out", files.folder) from None
+
+
+def _record_failure(files: StageFiles, meta: dict[str, Any]) -> None:
+    """Record a failed stage when the disk allows; the host hears of it through its event either way."""
+    try:
+        files.write_failure(meta)
+    except OSError:
+        pass
+
+
+def _fill_cache(entry: StageFiles, files: StageFiles, log: logging.Logger) -> None:
+    """Link a computed stage into the cache; a cache that cannot take it costs only reuse, so warn."""
+    try:
+        entry.link_from(files)
+    except OSError as exc:
+        log.warning(f"stage {files.stage!r} was not cached: {exc.strerror or exc} ({exc.filename}); later runs recompute it")
 
 
 def _peak_rss_mb() -> float:
@@ -190,12 +216,24 @@ def _capture_native_stderr(side_dir: Path) -> None:
     os.close(handle)
 
 
+def raise_on_sigterm() -> None:
+    """Turn SIGTERM into a `Terminated` exception, so `finally` blocks remove temporary files."""
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def worker_main(job: SideJob, queue: Any) -> None:
     """Process entry under the spawn start method: run the side, report a fatal error, say goodbye."""
+    raise_on_sigterm()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _capture_native_stderr(job.side_dir)
     try:
         run_side(job, queue.put)
+    except OSError as exc:  # the run folder or the cache failed under it: the user's to fix
+        queue.put({"type": "fatal", "side": job.side, "storage": True, "traceback": traceback.format_exc(),
+                   "error": f"StorageError: {storage_error(exc, 'use', 'check the path is writable and the disk has space')}"})
     except BaseException as exc:  # reported to the host, which decides the exit code
         queue.put({"type": "fatal", "side": job.side, "error": f"{type(exc).__name__}: {exc}",
                    "traceback": traceback.format_exc()})

@@ -1,31 +1,70 @@
 """The `harness` command: one small module per subcommand, errors mapped to exit codes.
 
 Exit codes: 0 every compared stage equal or an expected difference; 1 a stage differs without a
-declared reason or breaks a check; 2 usage or configuration error; 3 a stage errored.
+declared reason or breaks a check; 2 usage or configuration error, or a path that cannot be
+written; 3 a stage errored; 130 interrupted by Ctrl-C; 143 stopped by SIGTERM.
 """
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, Interrupted, Terminated, storage_error
+from harness.worker import raise_on_sigterm
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 every compared stage is equal or an expected difference; 1 a stage differs "
-    "without a declared reason or breaks a check; 2 usage or configuration error; 3 a stage errored."
+    "without a declared reason or breaks a check; 2 usage or configuration error; 3 a stage errored; "
+    "130 interrupted by Ctrl-C; 143 stopped by SIGTERM. A path that cannot be written is a configuration error."
 )
 
 
 class HarnessGroup(click.Group):
-    """Turns HarnessError into one line on stderr and its exit code; other errors keep their traceback."""
+    """Turns HarnessError, OSError and interrupts into one line on stderr and an exit code;
+    other errors keep their traceback."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with sigterm_as_interrupt():
+                return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            fail(ctx, exc if isinstance(exc, Interrupted) else interrupted_outside_a_run(exc))
+        except OSError as exc:
+            fail(ctx, storage_error(exc, "use", "check that the path exists, is writable and the disk has space"))
         except HarnessError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            fail(ctx, exc)
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM interrupts it like Ctrl-C (workers stopped, exit 143)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    raise_on_sigterm()
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def fail(ctx: click.Context, exc: HarnessError | Interrupted) -> None:
+    """Print the error as one line on standard error and exit with its code."""
+    click.echo(f"error: {exc}", err=True)
+    ctx.exit(exc.exit_code)
+
+
+def interrupted_outside_a_run(exc: KeyboardInterrupt) -> Interrupted:
+    """An interrupt that arrived while no stage was running: nothing to resume, nothing lost."""
+    if isinstance(exc, Terminated):
+        return Interrupted("stopped by SIGTERM before any stage ran or after the last one", 143)
+    return Interrupted("interrupted by Ctrl-C before any stage ran or after the last one", 130)
 
 
 @click.group(cls=HarnessGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,9 +76,9 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from harness.cli import diff_cmd, hypotheses_cmd, list_cmd, run_cmd, show_cmd
+    from harness.cli import diff_cmd, hypotheses_cmd, list_cmd, run_cmd, show_cmd, verify_cmd
 
-    for module in (list_cmd, run_cmd, diff_cmd, show_cmd, hypotheses_cmd):
+    for module in (list_cmd, run_cmd, diff_cmd, show_cmd, verify_cmd, hypotheses_cmd):
         main.add_command(module.command)
 
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 from rich.text import Text
 
+from harness.layout import print_rows
 from harness.cli.options import consoles, plugin_option, plugin_options
 from harness.manager import Registry, build_registry
 from harness.stages import STAGES
@@ -26,12 +26,7 @@ def command(what: str, fmt: str, plugins: tuple[str, ...]) -> None:
     if fmt == "markdown":
         console.file.write(markdown_table(header, rows))
         return
-    table = Table(title=what)
-    for column in header:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*(Text(str(cell)) for cell in row))
-    console.print(table)
+    print_rows(console, what, header, rows)
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:

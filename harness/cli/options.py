@@ -6,6 +6,7 @@ from typing import Any, Callable
 import click
 from rich.console import Console
 
+from harness.errors import UsageError
 from harness.manager import PluginOptions
 
 
@@ -56,7 +57,11 @@ def plugin_options(values: tuple[str, ...]) -> PluginOptions:
 
 
 def formats(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+    """The comma list of `--format`; a user who types it must name at least one format."""
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not chosen:
+        raise UsageError(f"--format {text!r} names no report format; see `harness list reporters` for the valid ones")
+    return chosen
 
 
 def consoles() -> tuple[Console, Console]:

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
+
+from harness.layout import print_rows
 
 from harness.hypotheses.judge import Judgement, decide, judge_runs, show, spread
 from harness.hypotheses.runs import (
@@ -139,15 +140,12 @@ def run_ledger(specs: list[HypothesisSpec], registry: Registry, options: LedgerO
 
 
 def print_table(ledger: dict[str, Any], console: Console) -> None:
-    """The ledger as one rich table: verdict, the spec's verdict, agreement and the deciding evidence."""
-    table = Table(title=f"hypotheses ({ledger['settings']['profile']})")
-    for column in ("id", "verdict", "spec", "agreement", "evidence"):
-        table.add_column(column, overflow="fold")
-    for entry in ledger["hypotheses"]:
-        style = STYLES.get(entry["verdict"], "cyan")
-        table.add_row(entry["id"], Text(entry["verdict"], style=style), entry["expected_verdict"] or "untested",
-                      entry["agreement"], Text(brief(entry["reason"])))
-    console.print(table)
+    """The ledger as one table (compact rows where it does not fit): verdict, the spec's verdict,
+    agreement and the deciding evidence."""
+    rows = [[entry["id"], Text(entry["verdict"], style=STYLES.get(entry["verdict"], "cyan")),
+             entry["expected_verdict"] or "untested", entry["agreement"], Text(brief(entry["reason"]))]
+            for entry in ledger["hypotheses"]]
+    print_rows(console, f"hypotheses ({ledger['settings']['profile']})", ("id", "verdict", "spec", "agreement", "evidence"), rows)
     counts = ", ".join(f"{n} {verdict}" for verdict, n in ledger["counts"].items())
     console.print(f"{counts}; ledger: {Path(ledger['settings']['folder']) / 'ledger.md'}", highlight=False)
 

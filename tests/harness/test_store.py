@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from harness import PipelineSpec, StageSpec
 from harness.errors import StageContractError
 from harness.store import StageFiles, array_sha256, capture_outputs, stage_key
 
@@ -76,3 +77,36 @@ def test_json_records_are_valid_json_with_library_versions(tmp_path):
     record = json.loads(files.json.read_text())
     assert record["versions"]["numpy"] == np.__version__
     assert record["npz_sha256"] is None and not files.npz.exists()
+
+
+def test_code_files_cover_the_harness_modules_stages_depend_on():
+    from harness.store import code_files
+
+    spec = PipelineSpec(name="p", stages=(StageSpec("config", lambda ctx: {}, outputs=()),))
+    names = {path.name for path in code_files(spec) if path.parent.name == "harness"}
+    assert {"seeding.py", "context.py", "device.py", "store.py"} <= names
+
+
+def test_stage_key_changes_with_the_numpy_scipy_and_tensorflow_versions(monkeypatch):
+    import harness.store as store
+
+    base = dict(pipeline="p", code="c", scenario="s", profile="smoke", run_seed=42, stage="probe", knobs={}, upstream={})
+    installed = store.library_versions_in_key()
+    assert set(installed) == {"python", "numpy", "scipy", "tensorflow"} and installed["numpy"] == np.__version__
+    key = stage_key(**base)
+    for library in ("numpy", "scipy", "tensorflow"):
+        monkeypatch.setattr(store, "library_versions_in_key", lambda lib=library: {**installed, lib: "0.0.1"})
+        assert stage_key(**base) != key, library
+
+
+def test_rename_onto_the_same_file_leaves_no_temporary(tmp_path):
+    import harness.store as store
+
+    source = StageFiles(tmp_path / "cache", "config")
+    source.write(capture_outputs("config", ("config",), {"config": {"N": 64}}), {"status": "ok"})
+    target = StageFiles(tmp_path / "run", "config")
+    target.link_from(source)
+    source.link_from(target)  # the cache entry already is the run's file: nothing to rename, nothing left over
+    store._link_atomically(source.json, target.json)  # renaming onto a link of the same file does nothing (POSIX)
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["config.json"]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["config.json"]
