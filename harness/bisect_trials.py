@@ -227,8 +227,7 @@ class TrialRunner:
         verdict = Text("reproduces", style="bold red") if reading.reproduces else Text("does not reproduce", style="green")
         line = Text(f"trial {index:>2}  {self.describe(subset)}  →  ")
         line.append_text(verdict)
-        line.append(f": {reading.evidence}  [stages {reading.computed} computed, {reading.cached} cached; {seconds:.1f}s]",
-                    style="dim" if not reading.reproduces else None)
+        line.append(f": {reading.evidence}  [stages {reading.computed} computed, {reading.cached} cached; {seconds:.1f}s]")
         self.console.print(line, soft_wrap=True)
         return reading.reproduces
 
