@@ -20,7 +20,7 @@ from rich.text import Text
 from harness.errors import UsageError
 from harness.knobs import effective_knobs
 from harness.manager import PluginOptions, Registry
-from harness.records import BASELINE, CATEGORIES, HypothesisSpec, PipelineSpec, knob_text
+from harness.records import BASELINE, CATEGORIES, HypothesisSpec, Knob, PipelineSpec, knob_text
 from harness.session import Invocation, execute, validate
 from harness.stages import STAGES, stage_index
 
@@ -39,7 +39,7 @@ class Target:
     """The latest stage the target can be seen at: trials run this far unless --stage says otherwise."""
 
     def describe(self) -> str:
-        return {"check": f"check {self.name} fails", "category": f"a {self.name} break",
+        return {"check": f"check {self.name} fails", "category": f"a break in {self.name}",
                 "any": "any undeclared difference or break"}[self.kind]
 
 
@@ -133,22 +133,30 @@ class Sides:
         return {**self.fixed_b, **{c.name: (c.b if c.name in subset else c.a) for c in self.changes}}
 
 
+def settable(knob: Knob, name: str, value: Any) -> Any:
+    """A knob value as `--set` would give it: the matching choice text (`+1`, not the parsed 1), else the value."""
+    if knob.choices is None:
+        return value
+    return next((c for c in knob.choices if knob_text(knob.coerce(name, c)) == knob_text(value)), value)
+
+
 def sides_from_knobs(spec_a: PipelineSpec, spec_b: PipelineSpec, knobs_a: Mapping[str, Any],
                      knobs_b: Mapping[str, Any]) -> Sides:
     """The changes between two sides' effective knobs; only knobs both pipelines have can move."""
-    changes, fixed, notes = [], {name: knobs_b[name] for name in spec_b.knobs}, []
+    set_a = {name: settable(spec_a.knobs[name], name, value) for name, value in knobs_a.items()}
+    set_b = {name: settable(spec_b.knobs[name], name, value) for name, value in knobs_b.items()}
+    changes, fixed, notes = [], dict(set_b), []
     for name, knob in spec_b.knobs.items():
         if name not in spec_a.knobs or knob_text(knobs_a[name]) == knob_text(knobs_b[name]):
             continue
         if not knob.accepts(name, knobs_a[name]):
-            notes.append(f"{name} stays {knob_text(knobs_b[name])} on b: {spec_b.name} cannot take a's value "
-                         f"{knob_text(knobs_a[name])}")
+            notes.append(f"{name} stays {knob_text(set_b[name])} on b: {spec_b.name} cannot take a's value "
+                         f"{knob_text(set_a[name])}")
             continue
         fixed.pop(name)
-        first = min(knob.stages, key=stage_index)
-        changes.append(KnobChange(name, knobs_a[name], knobs_b[name], first))
+        changes.append(KnobChange(name, settable(knob, name, knobs_a[name]), set_b[name], min(knob.stages, key=stage_index)))
     changes.sort(key=lambda c: (stage_index(c.first_stage), c.name))
-    return Sides({"a": spec_a.name, "b": spec_b.name}, dict(knobs_a), fixed, changes, notes=notes)
+    return Sides({"a": spec_a.name, "b": spec_b.name}, set_a, fixed, changes, notes=notes)
 
 
 def sides_from_hypothesis(spec: HypothesisSpec, label: str, registry: Registry) -> Sides:

@@ -84,3 +84,45 @@ def test_single_change_needs_only_the_two_sanity_calls():
 def test_duplicate_change_names_are_refused():
     with pytest.raises(ValueError, match="distinct"):
         minimise(["a", "a"], CountingOracle({"a"}))
+
+
+def _one_stage_pipeline(name: str, knobs: dict) -> "PipelineSpec":
+    from harness import PipelineSpec, StageSpec
+
+    def config(ctx):
+        return {"config": dict(ctx.knobs)}
+
+    return PipelineSpec(name=name, stages=(StageSpec("config", config, outputs=("config",)),), knobs=knobs,
+                        scenarios=("tiny",))
+
+
+def test_changes_keep_choice_text_so_plus_one_survives_the_round_trip_and_only_shared_knobs_move():
+    from harness import Knob
+    from harness.bisect_trials import sides_from_knobs
+    from harness.knobs import effective_knobs
+
+    sign = Knob(-1, stages=("config",), choices=("-1", "+1"))
+    spec_a = _one_stage_pipeline("pa", {"sign": sign, "only_a": Knob(1.0)})
+    spec_b = _one_stage_pipeline("pb", {"sign": sign, "mode": Knob("x", choices=("x", "y")), "only_b": Knob(2.0)})
+    sides = sides_from_knobs(spec_a, spec_b, effective_knobs(spec_a, {"only_a": "3"}),
+                             effective_knobs(spec_b, {"sign": "+1", "only_b": "5"}))
+    assert [(c.name, c.a, c.b) for c in sides.changes] == [("sign", "-1", "+1")]
+    assert sides.knobs_b(frozenset()) == {"sign": "-1", "mode": "x", "only_b": 5.0}
+    assert sides.knobs_b(frozenset({"sign"}))["sign"] == "+1"
+    assert effective_knobs(spec_b, sides.knobs_b(frozenset({"sign"})))["sign"] == 1
+
+
+def test_report_reading_for_each_kind_of_target():
+    from harness.bisect_trials import Target, read_report
+
+    finding = {"check": "N-9", "status": "fail", "side": "b", "stage": "scale", "known_break": None}
+    report = {"stages": [{"sides": {"a": {"status": "cached"}, "b": {"status": "ok"}}, "findings": [finding]}],
+              "categories": {"normalization": {"stage": "scale", "check": "N-9", "side": "b"}, "offsets": None},
+              "exit_code": 1, "summary": "first break at scale"}
+    check = read_report(report, Target("check", "N-9", "scale"))
+    assert check.reproduces and check.evidence == "N-9 fails on b at scale" and (check.computed, check.cached) == (1, 1)
+    assert not read_report(report, Target("check", "O-2", "group")).reproduces
+    assert read_report(report, Target("category", "normalization", "scale")).reproduces
+    assert not read_report(report, Target("category", "offsets", "group")).reproduces
+    assert read_report(report, Target("any", "any", "evaluate")).reproduces
+    assert not read_report({**report, "exit_code": 0}, Target("any", "any", "evaluate")).reproduces
