@@ -10,7 +10,7 @@ from rich.text import Text
 from harness.bisect import SearchResult, minimise, single_culprit_bound
 from harness.bisect_trials import BISECT_SCHEMA, Sides, Target, TrialOptions, TrialRunner, parse_target, \
     sides_from_hypothesis, sides_from_knobs
-from harness.cli.options import consoles, parse_threads, plugin_option, plugin_options
+from harness.cli.options import consoles, execution_options, parse_threads, plugin_options
 from harness.errors import UsageError
 from harness.knobs import effective_knobs, parse_assignments
 from harness.manager import Registry, build_registry
@@ -37,11 +37,7 @@ EPILOG = ("Exit codes: 0 a minimal set of knob changes reproduces the target; 1 
 @click.option("--profile", default=None, help="Counts profile (default: the hypothesis's, or smoke).")
 @click.option("--seed", default=None, type=int, help="Run seed (default: the hypothesis's first, or 42).")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Bisection folder (default runs/<UTC time>-<a>-vs-<b>-bisect).")
-@click.option("--no-cache", is_flag=True, help="Recompute every stage of every trial (results still refresh the cache).")
-@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Stage cache folder.")
-@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "gpu"]))
-@click.option("--threads", default="auto", show_default=True, help="TensorFlow intra-op,inter-op thread counts, or auto.")
-@plugin_option
+@execution_options
 @click.pass_context
 def command(ctx: click.Context, target_text: str, stage: str | None, out: str | None, **kwargs: Any) -> None:
     """Find a minimal set of side B's knob changes (against side A's knobs) that reproduces TARGET, one diff per trial."""
