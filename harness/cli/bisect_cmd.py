@@ -29,7 +29,7 @@ EPILOG = ("Exit codes: 0 a minimal set of knob changes reproduces the target; 1 
 @click.option("--set", "assignments", multiple=True, metavar="[a.|b.]KNOB=VALUE", help="Set a knob on side a or b. Repeatable.")
 @click.option("--target", "target_text", required=True,
               help="A check id (N-9, A-4@infer): it fails on a side; a category (normalization, offsets, amplitude): "
-                   "it breaks; or any: the diff exits 1.")
+                   "it breaks; or any: the diff exits 1 or 3.")
 @click.option("--hypothesis", "hypothesis_id", default=None, help="Take the sides from this hypothesis's baseline ...")
 @click.option("--intervention", default=None, help="... and this intervention label (instead of --a/--b/--set).")
 @click.option("--stage", default=None, help="Last stage each trial runs (default: the latest stage the target is checked at).")
