@@ -7,7 +7,7 @@ import click
 from rich.text import Text
 
 from harness.cli import list_cmd
-from harness.cli.options import consoles, parse_threads, plugin_option, plugin_options
+from harness.cli.options import consoles, execution_options, parse_threads, plugin_option, plugin_options
 from harness.errors import UsageError
 from harness.hypotheses import LedgerOptions, run_ledger
 from harness.manager import build_registry
@@ -28,11 +28,7 @@ def command() -> None:
 @click.option("--profile", default="smoke", show_default=True, help="Counts profile for runs that do not name one.")
 @click.option("--seeds", type=click.IntRange(min=1), default=None, help="Seeds per seed sweep (default: as declared).")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Ledger folder (default runs/<UTC time>-hypotheses).")
-@click.option("--no-cache", is_flag=True, help="Recompute every stage (results still refresh the cache).")
-@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Stage cache folder.")
-@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "gpu"]))
-@click.option("--threads", default="auto", show_default=True, help="TensorFlow intra-op,inter-op thread counts, or auto.")
-@plugin_option
+@execution_options
 @click.pass_context
 def run(ctx: click.Context, ids: tuple[str, ...], run_all: bool, scenario: str | None, profile: str, seeds: int | None,
         out: str | None, no_cache: bool, cache_dir: str | None, device: str, threads: str, plugins: tuple[str, ...]) -> None:

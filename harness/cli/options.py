@@ -17,6 +17,20 @@ def plugin_option(func: Callable) -> Callable:
     )(func)
 
 
+def execution_options(func: Callable) -> Callable:
+    """Cache, device, threads and plugins: how runs execute, shared by commands that run many of them."""
+    options = [
+        click.option("--no-cache", is_flag=True, help="Recompute every stage (results still refresh the cache)."),
+        click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Stage cache folder."),
+        click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "gpu"])),
+        click.option("--threads", default="auto", show_default=True, help="TensorFlow intra-op,inter-op thread counts, or auto."),
+        plugin_option,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def run_options(func: Callable) -> Callable:
     """Scenario, profile, seed, stages, knobs, output, formats, cache, device: shared by run and diff."""
     options = [
