@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from pipelines.physics.scan import LegacyGrid
 
@@ -70,6 +69,8 @@ def kdtree_grouping(
         seeds = rng.choice(n_points, nsamples, replace=False).astype(np.int64)
     if c == 1:
         return group_coordinates(positions, seeds[:, None], local_offset_sign)
+    from scipy.spatial import cKDTree  # lazy: the host imports this module on every command
+
     _, neighbours = cKDTree(positions).query(positions[seeds], k=min(k + 1, n_points))
     neighbours = neighbours[:, 1 : k + 1] if n_points > k else neighbours[:, :k]
     picks = np.stack([rng.choice(neighbours.shape[1], c, replace=False) for _ in range(seeds.shape[0])])
@@ -105,6 +106,8 @@ def legacy_nongrid_grouping(
         raise NeighbourIndexError(
             f"index {n_points} is out of bounds: K+1={neighbor_count + 1} neighbours requested from {n_points} points"
         )
+    from scipy.spatial import cKDTree  # lazy, as above
+
     _, neighbours = cKDTree(positions).query(positions, k=neighbor_count + 1)
     seeds = np.repeat(np.arange(n_points), groups_per_point)
     picks = np.stack([rng.choice(neighbor_count + 1, channels, replace=False) for _ in range(seeds.shape[0])])

@@ -11,7 +11,6 @@ import math
 from typing import Any, Mapping
 
 import numpy as np
-from scipy.ndimage import distance_transform_edt, gaussian_filter1d
 from skimage.registration import phase_cross_correlation
 
 from pipelines.physics.translate import bilinear_sample
@@ -118,6 +117,8 @@ def _bounding_box(mask: np.ndarray) -> tuple[slice, slice] | None:
 
 def _taper(mask: np.ndarray, width: float = TAPER_WIDTH) -> np.ndarray:
     """Weights rising as sin² from 0 at the edge of `mask` to 1 at `width` px inside it."""
+    from scipy.ndimage import distance_transform_edt  # lazy: the host imports this module on every command
+
     distance = distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
     return np.sin(np.clip(distance / width, 0.0, 1.0) * (np.pi / 2)) ** 2
 
@@ -456,6 +457,8 @@ def frc50(truth: np.ndarray, pred: np.ndarray, sigma: float = 1.0) -> float | in
     curve = fourier_ring_correlation(truth, pred)
     if np.isnan(curve).any():
         return _nan()
+    from scipy.ndimage import gaussian_filter1d  # lazy, as above
+
     smooth = gaussian_filter1d(curve, sigma) if sigma > 0 else curve
     below = np.flatnonzero(smooth < 0.5)
     return int(below[0]) if below.size else int(smooth.size - 1)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 from skimage.draw import line
 
 OBJECT_SIZE = 392
@@ -30,6 +29,8 @@ def lines_canvas(endpoints: np.ndarray, canvas_side: int) -> np.ndarray:
 
 def lines_object(rs: np.random.RandomState, size: int = OBJECT_SIZE) -> np.ndarray:
     """One lines object: 400 lines on a 2S canvas, G1 + 2 G5 + 5 G10 blur, centre crop S, complex64 (3.3.1)."""
+    from scipy.ndimage import gaussian_filter  # lazy: the host imports this module on every command
+
     side = 2 * size
     canvas = lines_canvas(line_endpoints(rs, side), side)
     image = sum(

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
 DEFAULT_PROBE_SCALE = 0.7
 PROBE_FLOOR = 1e-9
@@ -28,6 +27,8 @@ def ideal_probe_raw(n: int = 64, default_probe_scale: float = DEFAULT_PROBE_SCAL
     `default_probe_scale` = probe_scale reproduces knob X1 "coupled" (a 4-pixel disk).
     """
     disk = ideal_disk(n, default_probe_scale).astype(np.float64)
+    from scipy.ndimage import gaussian_filter  # lazy: the host imports this module on every command
+
     blurred = gaussian_filter(disk, sigma=1.0, mode="reflect", truncate=4.0) + PROBE_FLOOR
     return blurred.astype(np.complex64)
 

@@ -42,9 +42,12 @@ def test_diff_flags_first_difference_and_exits_one(harness_cli, sample_plugin):
     result = harness_cli("diff", "--a", "wave_a", "--b", "wave_b", "-p", sample_plugin, "--out", "d1")
     assert result.exit_code == 1, result.output
     rep = report("d1")
-    assert [e["verdict"] for e in rep["stages"]] == ["equal", "equal", "equal", "differs"]
+    assert [e["verdict"] for e in rep["stages"]] == ["equal", "equal", "equal", "break"]
     assert rep["first_difference"]["stage"] == "normalize"
-    assert "first difference at normalize" in result.output
+    first = rep["categories"]["normalization"]
+    assert first["check"] == "relation:X" and first["explanation"].startswith("X: B = "), first
+    assert "× A" in first["explanation"], "wave_b divides by the total: a constant factor"
+    assert "first break at normalize [normalization]" in result.output
 
 
 def test_same_seed_gives_bitwise_identical_artifacts_on_two_runs_and_both_sides(harness_cli, sample_plugin):
@@ -133,8 +136,8 @@ def test_show_renders_a_stored_run_with_its_exit_code(harness_cli, sample_plugin
     harness_cli("diff", "--a", "wave_a", "--b", "wave_b", "-p", sample_plugin, "--out", "v1")
     result = harness_cli("show", "v1", "--stage", "normalize")
     assert result.exit_code == 1
-    assert "first difference at normalize" in result.output
-    assert "stage normalize: differs" in result.output
+    assert "first break at normalize [normalization]" in result.output
+    assert "stage normalize: break" in result.output
     missing = harness_cli("show", "nowhere")
     assert missing.exit_code == 2 and "holds no report.json" in missing.stderr
 

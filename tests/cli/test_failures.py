@@ -77,21 +77,21 @@ def test_an_unwritable_cache_runs_uncached_with_a_warning(harness_cli, sample_pl
 
 
 def test_a_full_disk_while_writing_the_report_still_shows_it_and_exits_two(harness_cli, sample_plugin, monkeypatch):
-    import harness.session as session
+    import harness.report as report_module
 
-    real_write = session.atomic_write_json
+    real_write = report_module.atomic_write_json
 
     def disk_full_for_reports(path: Path, payload: object) -> None:
         if path.name == "report.json":
             raise OSError(errno.ENOSPC, "No space left on device", str(path.with_name(".report.json.tmp-1")))
         real_write(path, payload)
 
-    monkeypatch.setattr(session, "atomic_write_json", disk_full_for_reports)
+    monkeypatch.setattr(report_module, "atomic_write_json", disk_full_for_reports)
     result = harness_cli("diff", "--a", "wave_a", "--b", "wave_b", "-p", sample_plugin, "--out", "full")
     assert result.exit_code == 2
     line = one_line(result.stderr)
     assert "cannot write full/report.json: No space left on device; free disk space" in line
-    assert "first difference at normalize" in result.stdout
+    assert "first break at normalize" in result.stdout
     assert StageFiles(Path("full/a"), "simulate").read_record()["status"] == "ok"
 
 
