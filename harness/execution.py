@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from harness.context import Progress, StageContext, StageKnobs
 from harness.device import DeviceHandle
 from harness.knobs import effective_knobs
-from harness.manager import PluginOptions, Registry, load_plugins
+from harness.manager import PluginOptions, Registry, build_registry
 from harness.records import PipelineSpec, StageSpec
 from harness.store import capture_outputs
 
@@ -32,7 +32,7 @@ class SideSetup:
     def build(cls, pipeline: str, knob_overrides: Mapping[str, Any], device: str, threads: tuple[int, int],
               plugins: PluginOptions) -> "SideSetup":
         """A fresh plugin manager, the named pipeline, its knobs with the overrides applied, a device handle."""
-        registry = Registry(load_plugins(plugins))
+        registry = build_registry(plugins)
         spec = registry.pipeline(pipeline)
         return cls(registry, spec, effective_knobs(spec, knob_overrides), DeviceHandle(device, *threads))
 
