@@ -231,16 +231,32 @@ def _capture(stage: str, name: str, value: Any) -> Any:
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "O":
             raise StageContractError(f"stage {stage!r}: output {name!r} is an object array; store numbers or strings")
-        # An array the stage made owns its memory and nothing else refers to it: keep it as it is.
-        # Views (of inputs or of module state) are copied, so later changes cannot reach the artifact.
-        return value if value.flags.owndata and value.flags.writeable else np.array(value, copy=True)
+        return _in_stored_layout(value)
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, np.ndarray) for v in value):
-        return [np.array(v, copy=True) for v in value]
+        return [_copy_in_stored_layout(v) for v in value]
     try:
         json.dumps(value, default=to_jsonable, allow_nan=True)
     except TypeError as exc:
         raise StageContractError(f"stage {stage!r}: output {name!r} cannot be stored: {exc}") from None
     return json.loads(json.dumps(value, default=to_jsonable, allow_nan=True))
+
+
+def _in_stored_layout(value: np.ndarray) -> np.ndarray:
+    """The array as later stages must see it: owned, and in the memory order the store gives back.
+
+    An array the stage made owns its memory and nothing else refers to it: it is kept as it is. Views
+    (of inputs or of module state) are copied, so later changes cannot reach the artifact. An array in
+    neither C nor Fortran order (a transposed result) is made C-ordered, the order it is stored and
+    loaded in: reductions such as einsum round differently on other orders, and a later stage must get
+    the same bits whether its input comes from this run or from the store (a cache hit, a replay).
+    """
+    stored_order = value.flags.c_contiguous or value.flags.f_contiguous
+    return value if value.flags.owndata and value.flags.writeable and stored_order else _copy_in_stored_layout(value)
+
+
+def _copy_in_stored_layout(value: np.ndarray) -> np.ndarray:
+    """A copy in Fortran order when the array is Fortran-ordered, else in C order (as np.save writes it)."""
+    return np.array(value, order="A", copy=True)
 
 
 def _library_versions() -> dict[str, str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping
 
+from harness.errors import StorageError
 from harness.store import StageFiles, artifact_sha256, file_sha256
 
 RUN_FILES = ("manifest.json", "report.json")
@@ -69,20 +70,45 @@ def _stage_damage(files: StageFiles, thorough: bool) -> list[Damage]:
         return [Damage(files.json, "not valid JSON")]
     if record.get("status") != "ok":
         return []
+    damage = _npz_damage(files, record)
+    if damage is not None:
+        return [damage]
+    return _artifact_damage(files, record)[1] if thorough else []
+
+
+def load_intact(files: StageFiles, record: Mapping[str, Any], names: Iterable[str], what: str) -> dict[str, Any]:
+    """Load `names` from a stage's files, each proven against its recorded checksum (never unpickling);
+    a missing or damaged file raises StorageError naming `what` and the file."""
+    names = list(names)
+    absent = [name for name in names if name not in record.get("artifacts", {})]
+    if absent:
+        raise StorageError(f"{what}: {files.json} records no artifact {absent[0]!r}; the run folder is incomplete, run it again")
+    damage = _npz_damage(files, record)
+    values, damaged = ({}, [damage]) if damage else _artifact_damage(files, record, names)
+    if damaged:
+        raise StorageError(f"{what} is damaged: {damaged[0]}; run it again (harness verify lists every damaged file)")
+    return values
+
+
+def _npz_damage(files: StageFiles, record: Mapping[str, Any]) -> Damage | None:
+    """A missing npz, or one whose checksum is not the one recorded when it was written."""
     expected = record.get("npz_sha256")
-    if expected is not None:
-        if not files.npz.is_file():
-            return [Damage(files.npz, "missing")]
-        if file_sha256(files.npz) != expected:
-            return [Damage(files.npz, "checksum differs from the one recorded when it was written")]
-    return _artifact_damage(files, record) if thorough else []
+    if expected is None:
+        return None
+    if not files.npz.is_file():
+        return Damage(files.npz, "missing")
+    if file_sha256(files.npz) != expected:
+        return Damage(files.npz, "checksum differs from the one recorded when it was written")
+    return None
 
 
-def _artifact_damage(files: StageFiles, record: dict[str, Any]) -> list[Damage]:
-    """Load every artifact (never unpickling) and compare it with its recorded checksum."""
+def _artifact_damage(files: StageFiles, record: Mapping[str, Any],
+                     names: Iterable[str] | None = None) -> tuple[dict[str, Any], list[Damage]]:
+    """Load the artifacts (all, or `names`; never unpickling) and compare each with its recorded checksum."""
     try:
-        values = files.load(record)
+        values = files.load(record, names)
     except Exception as exc:  # any failure to load is damage to report, not to raise
-        return [Damage(files.npz if record.get("npz_sha256") else files.json, f"does not load: {type(exc).__name__}: {exc}")]
-    return [Damage(files.json if info["kind"] == "value" else files.npz, f"artifact {name!r} differs from its recorded checksum")
-            for name, info in record.get("artifacts", {}).items() if artifact_sha256(values[name]) != info.get("sha256")]
+        return {}, [Damage(files.npz if record.get("npz_sha256") else files.json, f"does not load: {type(exc).__name__}: {exc}")]
+    infos = record.get("artifacts", {})
+    return values, [Damage(files.json if infos[name]["kind"] == "value" else files.npz, f"artifact {name!r} differs from its recorded checksum")
+                    for name in values if artifact_sha256(values[name]) != infos[name].get("sha256")]

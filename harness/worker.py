@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from harness.context import Progress, StageContext, StageKnobs
-from harness.device import DeviceHandle
+from harness.context import Progress
 from harness.errors import StorageError, Terminated, storage_error
-from harness.knobs import effective_knobs, knobs_read_by
-from harness.manager import PluginOptions, Registry, load_plugins
-from harness.store import StageCache, StageFiles, capture_outputs, code_hash, stage_key
+from harness.execution import SideSetup, call_stage
+from harness.knobs import knobs_read_by
+from harness.manager import PluginOptions
+from harness.store import StageCache, StageFiles, code_hash, stage_key
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -75,15 +75,12 @@ def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
     With `cache_only`, stop (returning False) at the first stage that would have to compute: the
     host uses this to serve a fully cached side without starting a worker process.
     """
-    registry = Registry(load_plugins(job.plugins))
+    setup = SideSetup.build(job.pipeline, job.knob_overrides, job.device, job.threads, job.plugins)
+    registry, pipeline, knobs, device = setup.registry, setup.pipeline, setup.knobs, setup.device
     for warning in registry.loaded.warnings:
         emit({"type": "log", "side": job.side, "level": "WARNING", "message": warning})
-    pipeline = registry.pipeline(job.pipeline)
-    knobs = effective_knobs(pipeline, job.knob_overrides)
-    declared = {name: knob.stages for name, knob in pipeline.knobs.items()}
     code = code_hash(pipeline)
     cache = StageCache(Path(job.cache_dir)) if job.cache_dir else None
-    device = DeviceHandle(job.device, *job.threads)
     log = side_logger(job.side, emit)
     values: dict[str, Any] = {}
     where: dict[str, tuple[StageFiles, dict[str, Any]]] = {}
@@ -127,20 +124,15 @@ def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
         if hit is not None:
             log.warning(f"cached artifacts of stage {stage.name!r} failed their checksum; recomputing")
         emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "running"})
-        ctx = StageContext(
-            pipeline=job.pipeline, stage=stage.name, side=job.side, scenario=job.scenario, profile=job.profile,
-            run_seed=job.run_seed, knobs=StageKnobs(knobs, declared, stage.name), device=device, log=log,
+        ctx = setup.context(
+            stage, side=job.side, scenario=job.scenario, profile=job.profile, run_seed=job.run_seed, log=log,
             progress=Progress(lambda fields, s=stage.name: emit({"type": "progress", "side": job.side, "stage": s, **fields})),
         )
         started = time.perf_counter()
         peak_before = _peak_rss_mb()
         try:
             inputs = {name: artifact(name) for name in stage.inputs}
-            registry.pm.hook.harness_before_stage_run(ctx=ctx, stage=stage)
-            outputs = capture_outputs(stage.name, stage.outputs,
-                                      registry.pm.hook.harness_run_stage(ctx=ctx, stage=stage, inputs=inputs))
-            seconds = time.perf_counter() - started
-            registry.pm.hook.harness_after_stage_run(ctx=ctx, stage=stage, outputs=outputs, seconds=seconds)
+            outputs, seconds = call_stage(registry, ctx, stage, inputs, started)
             peak_after = _peak_rss_mb()
             record = _store(files, outputs, {**base, "status": "ok", "key": key, "code": code, "stage_knobs": stage_knobs,
                                            "seeds": dict(ctx.seeds_used), "seconds": seconds,

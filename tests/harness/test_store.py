@@ -61,6 +61,25 @@ def test_captured_views_are_copied_and_owned_arrays_are_not_duplicated():
     assert captured["made"] is made, "an array the stage created is stored without a second copy"
 
 
+def test_captured_arrays_have_the_memory_order_they_are_loaded_in(tmp_path):
+    # A transposed result owns its memory but is in neither C nor Fortran order; einsum over it rounds
+    # differently than over the C-ordered array the store gives back, so a later stage would get other
+    # bits from a cache hit or a replay than in the run that computed it.
+    rng = np.random.default_rng(0)
+    permuted = rng.random((8, 4, 64, 64), dtype=np.float32).transpose(0, 2, 3, 1).copy(order="K")
+    fortran = np.asfortranarray(rng.random((5, 3)))
+    outputs = capture_outputs("group", ("permuted", "fortran", "listed"),
+                              {"permuted": permuted, "fortran": fortran, "listed": [permuted]})
+    files = StageFiles(tmp_path, "group")
+    loaded = files.load(files.write(outputs, {"status": "ok"}))
+    for name in ("permuted", "fortran"):
+        assert outputs[name].strides == loaded[name].strides
+    assert outputs["listed"][0].strides == loaded["listed"][0].strides
+    assert outputs["fortran"] is fortran
+    energy = lambda a: np.einsum("bxyc,bxyc->bc", a, a, dtype=np.float64).mean()  # noqa: E731
+    assert energy(outputs["permuted"]).tobytes() == energy(loaded["permuted"]).tobytes()
+
+
 def test_stage_key_changes_with_each_ingredient_and_ignores_order():
     base = dict(pipeline="p", code="c", scenario="s", profile="smoke", run_seed=42, stage="probe",
                 knobs={"a": 1, "b": 2}, upstream={"config": "k1"})
