@@ -166,8 +166,9 @@ def _isolation(plan: _Plan, transplanted: SideOutcome | None, compare: Any, pipe
         return Isolation("not_applicable", plan.reason)
     if plan.inputs_identical:
         own = tuple(c for c in plan.entry.comparisons if c.status in UNDECLARED)
+        what = f" ({_text(own[0])})" if own else ""
         return Isolation("introduced", f"its inputs are identical on both sides, so {pipeline_b}'s {stage} "
-                                       "itself gives the different outputs", own)
+                                       f"itself gives the different outputs{what}", own)
     status = _transplant_status(transplanted, stage)
     if not status.usable:
         return Isolation("not_applicable", f"{pipeline_b}'s {stage} failed on A's inputs: {status.error or status.reason}",
