@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from rich.console import Console
 
@@ -34,6 +34,8 @@ UNDECLARED = ("differs", "not_comparable")
 
 Sources = dict[str, tuple[str, str]]
 """A transplant's inputs: name → (side A's producing stage, the artifact's checksum)."""
+Compare = Callable[[str], tuple[Comparison, ...]]
+"""A's outputs of a stage against B's transplanted ones."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def _transplant(job_b: SideJob, source: str, wanted: dict[str, Sources], console
         return run_jobs([job], 1, progress)[job.side]
 
 
-def classify(plans: list[_Plan], transplanted: SideOutcome | None, compare: Any, pipeline_b: str) -> dict[str, Isolation]:
+def classify(plans: list[_Plan], transplanted: SideOutcome | None, compare: Compare, pipeline_b: str) -> dict[str, Isolation]:
     """Each planned stage's isolation record; a compensation candidate whose transplant matches gets none."""
     records: dict[str, Isolation] = {}
     introduced_at: str | None = None
@@ -159,8 +161,9 @@ def classify(plans: list[_Plan], transplanted: SideOutcome | None, compare: Any,
     return records
 
 
-def _isolation(plan: _Plan, transplanted: SideOutcome | None, compare: Any, pipeline_b: str,
+def _isolation(plan: _Plan, transplanted: SideOutcome | None, compare: Compare, pipeline_b: str,
                introduced_at: str | None) -> Isolation | None:
+    """One stage's record from its plan and transplant; `introduced_at` is the latest stage that introduced one."""
     stage = plan.entry.stage
     if plan.sources is None:
         return Isolation("not_applicable", plan.reason)
