@@ -147,7 +147,7 @@ def _evaluate_stage(registry, stage, outcomes, pipelines, knobs, settings, side_
     comparisons: list[Comparison] = []
     only: dict[str, list[str]] = {side: [] for side in outcomes}
     if len(outcomes) == 2 and len(artifacts) == 2:
-        comparisons, only = _compare_stage(registry, stage, outcomes, pipelines, artifacts, knobs, settings)
+        comparisons, only = compare_stage(registry, stage, outcomes, pipelines, artifacts, knobs, settings)
     inputs = {
         side: CheckInput(side=side, pipeline=outcomes[side].job.pipeline, scenario=settings["scenario"],
                          profile=settings["profile"], knobs=knobs[side], artifacts=artifacts[side])
@@ -192,7 +192,9 @@ def jsonable_conventions(pipeline: PipelineSpec, knobs: dict[str, Any]) -> dict[
             for name, value in resolve_conventions(pipeline, knobs).items()}
 
 
-def _compare_stage(registry, stage, outcomes, pipelines, artifacts, knobs, settings):
+def compare_stage(registry, stage, outcomes, pipelines, artifacts, knobs, settings):
+    """Compare the artifacts both sides' stages output, each with the comparator the hook selects; also the names
+    only one side outputs. `artifacts` maps side → its artifacts (a transplanted run stands in for B in --isolate)."""
     a_side, b_side = list(outcomes)
     spec_a, spec_b = pipelines[a_side].stage(stage), pipelines[b_side].stage(stage)
     shared = [name for name in spec_a.outputs if name in spec_b.outputs]

@@ -26,6 +26,8 @@ REPORT_SCHEMA = 2
 VERDICTS = ("ok", "equal", "expected", "skipped", "differs", "break", "error")
 """Stage verdicts from best to worst."""
 FINDING_STATUSES = ("pass", "fail", "error", "n/a")
+ISOLATION_STATUSES = ("introduced", "inherited", "compensating", "not_applicable")
+"""Where `harness diff --isolate` places a stage's difference (see harness.isolate)."""
 EXIT_OK, EXIT_DIFFERS, EXIT_USAGE, EXIT_STAGE_ERROR = 0, 1, 2, 3
 REPORT_FILE = "report.json"
 
@@ -140,6 +142,34 @@ class SideStatus:
 
 
 @dataclass(frozen=True)
+class Isolation:
+    """B's stage re-run on A's inputs: whether it introduced the stage's difference, inherited it, or cancelled
+    an earlier one; `comparisons` compare the transplanted outputs with A's, `transplant` is that run's status."""
+
+    status: str
+    reason: str
+    comparisons: tuple[Comparison, ...] = ()
+    transplant: SideStatus | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in ISOLATION_STATUSES:
+            raise ReportError(f"isolation status {self.status!r} is not one of {', '.join(ISOLATION_STATUSES)}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "reason": self.reason, "comparisons": [c.to_dict() for c in self.comparisons],
+                "transplant": self.transplant.to_json() if self.transplant else None}
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> "Isolation":
+        r = Reader(data, where)
+        transplant = r.mapping("transplant", optional=True)
+        return cls(r.choice("status", ISOLATION_STATUSES), r.str("reason", default=""),
+                   tuple(comparison_from_json(c, f"{where}.comparisons[{i}]")
+                         for i, c in enumerate(r.list("comparisons", default=[]))),
+                   SideStatus.from_json(transplant, f"{where}.transplant") if transplant is not None else None)
+
+
+@dataclass(frozen=True)
 class StageVerdict:
     """One stage of a run or diff: each side's status, the comparisons, the findings and the verdict."""
 
@@ -151,6 +181,7 @@ class StageVerdict:
     comparisons: tuple[Comparison, ...] = ()
     only: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     findings: tuple[Finding, ...] = ()
+    isolation: Isolation | None = None
 
     @classmethod
     def decide(cls, stage: str, sides: Mapping[str, SideStatus], comparisons: tuple[Comparison, ...],
@@ -185,11 +216,13 @@ class StageVerdict:
                 "sides": {side: info.to_json() for side, info in self.sides.items()},
                 "comparisons": [c.to_dict() for c in self.comparisons],
                 "only": {side: list(names) for side, names in self.only.items()},
-                "findings": [f.to_json() for f in self.findings]}
+                "findings": [f.to_json() for f in self.findings],
+                **({"isolation": self.isolation.to_json()} if self.isolation else {})}
 
     @classmethod
     def from_json(cls, data: Any, where: str) -> "StageVerdict":
         r = Reader(data, where)
+        isolation = r.any("isolation")
         return cls(stage=r.str("stage"), verdict=r.choice("verdict", VERDICTS),
                    sides={s: SideStatus.from_json(v, f"{where}.sides.{s}") for s, v in r.mapping("sides").items()},
                    category=r.str("category", optional=True),
@@ -198,7 +231,8 @@ class StageVerdict:
                                      for i, c in enumerate(r.list("comparisons", default=[]))),
                    only={s: tuple(names) for s, names in r.mapping("only", default={}).items()},
                    findings=tuple(Finding.from_json(f, f"{where}.findings[{i}]")
-                                  for i, f in enumerate(r.list("findings", default=[]))))
+                                  for i, f in enumerate(r.list("findings", default=[]))),
+                   isolation=Isolation.from_json(isolation, f"{where}.isolation") if isolation is not None else None)
 
 
 def comparison_from_json(data: Any, where: str) -> Comparison:

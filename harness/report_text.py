@@ -59,6 +59,20 @@ def first_finding_text(entry: StageVerdict) -> str:
     return f"{side_name(first.side)}: {first.explanation}"
 
 
+ISOLATION_HEADING = "Isolation (B's stage re-run on A's inputs)"
+
+
+def isolation_lines(report: Report) -> list[str]:
+    """`stage: introduced: why [transplant cached]`, one per stage `harness diff --isolate` placed."""
+    lines = []
+    for entry in report.stages:
+        found = entry.isolation
+        if found is not None:
+            run = f" [transplant {found.transplant.status}]" if found.transplant else ""
+            lines.append(f"{entry.stage}: {found.status.replace('_', ' ')}: {found.reason}{run}")
+    return lines
+
+
 def numbers(finding: Finding) -> str:
     """`measured …, expected …, tolerance …` of a finding."""
     return (f"measured {fmt(finding.measured)}, expected {fmt(finding.expected)}, "

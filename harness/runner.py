@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from harness.errors import Interrupted, Terminated
 from harness.store import remove_temporaries
-from harness.worker import SideJob, run_side, worker_main
+from harness.worker import SideJob, run_job, worker_main
 
 Listener = Callable[[dict[str, Any]], None]
 
@@ -135,7 +135,7 @@ def _served_from_cache(job: SideJob, outcomes: dict[str, SideOutcome], listener:
         return False
     buffered: list[dict[str, Any]] = []
     try:
-        complete = run_side(job, buffered.append, cache_only=True)
+        complete = run_job(job, buffered.append, cache_only=True)
     except Exception:  # anything unusual is left to the worker, which reports it properly
         return False
     if not complete:

@@ -18,6 +18,7 @@ from rich.text import Text
 from harness.device import check_device_choice, gpu_available
 from harness.diff import build_report
 from harness.errors import DeviceError, StorageError, UsageError, storage_error
+from harness.isolate import isolate
 from harness.knobs import check_choice, effective_knobs
 from harness.manager import PluginOptions, Registry
 from harness.progress import make_progress
@@ -50,6 +51,7 @@ class Invocation:
     device: str = "auto"
     threads: tuple[int, int] | None = None
     plugins: PluginOptions = PluginOptions()
+    isolate: bool = False
 
 
 def auto_threads(sides: int, jobs: int) -> tuple[int, int]:
@@ -91,6 +93,7 @@ def validate(inv: Invocation, registry: Registry) -> tuple[dict[str, Any], dict[
         "threads": list(inv.threads or auto_threads(len(inv.sides), inv.jobs)),
         "jobs": inv.jobs,
         "cache": inv.use_cache,
+        "isolate": inv.isolate,
         "plugins": {"extra": list(inv.plugins.extra), "blocked": list(inv.plugins.blocked)},
         "command": sys.argv[:],
         "cwd": os.getcwd(),
@@ -135,6 +138,8 @@ def execute(inv: Invocation, registry: Registry, console: Console, progress_cons
     with make_progress(progress_console, inv.sides, tuple(settings["stages_run"])) as progress:
         outcomes = run_jobs(jobs, inv.jobs, progress)
     report = build_report(registry, outcomes, settings, knobs)
+    if inv.isolate and len(outcomes) == 2:
+        report = isolate(registry, report, outcomes, settings, knobs, progress_console)
     unwritten = store_report(run_dir, report)
     render(report, run_dir, inv.formats, registry, console)
     failure = unwritten or next((o.storage_error for o in outcomes.values() if o.storage_error), None)

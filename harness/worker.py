@@ -14,16 +14,19 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from harness.context import Progress
 from harness.errors import StorageError, Terminated, storage_error
 from harness.execution import SideSetup, call_stage
 from harness.knobs import knobs_read_by
 from harness.manager import PluginOptions
+from harness.records import StageSpec
 from harness.store import StageCache, StageFiles, code_hash, stage_key
 
 Emit = Callable[[dict[str, Any]], None]
+ISOLATE_DIR = "isolate"
+"""Folder of a run where transplanted stages (`harness diff --isolate`) store their outputs."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,31 @@ class SideJob:
     def side_dir(self) -> Path:
         return Path(self.run_dir) / self.side
 
+    @property
+    def context_side(self) -> str:
+        """The side a stage's context names (a transplant runs as the side whose code it is)."""
+        return self.side
+
+
+@dataclass(frozen=True)
+class TransplantJob(SideJob):
+    """Stages of one side's pipeline run on another side's stored inputs, into `<run>/isolate/`.
+
+    `sources` maps each stage to its inputs: name → (the source side's producing stage, checksum).
+    """
+
+    source: str = "a"
+    as_side: str = "b"
+    sources: Mapping[str, Mapping[str, tuple[str, str]]] = field(default_factory=dict)
+
+    @property
+    def side_dir(self) -> Path:
+        return Path(self.run_dir) / ISOLATE_DIR
+
+    @property
+    def context_side(self) -> str:
+        return self.as_side
+
 
 class _EventHandler(logging.Handler):
     """Forwards a stage's log records to the host as events."""
@@ -69,19 +97,114 @@ def side_logger(side: str, emit: Emit) -> logging.Logger:
     return logger
 
 
+@dataclass
+class _SideEnv:
+    """What every stage of one job shares: its side setup (plugins, pipeline, knobs, device), code hash, cache
+    and log."""
+
+    job: SideJob
+    emit: Emit
+    setup: SideSetup
+    code: str
+    cache: StageCache | None
+    log: logging.Logger
+
+    @classmethod
+    def load(cls, job: SideJob, emit: Emit) -> "_SideEnv":
+        setup = SideSetup.build(job.pipeline, job.knob_overrides, job.device, job.threads, job.plugins)
+        for warning in setup.registry.loaded.warnings:
+            emit({"type": "log", "side": job.side, "level": "WARNING", "message": warning})
+        return cls(job, emit, setup, code_hash(setup.pipeline),
+                   StageCache(Path(job.cache_dir)) if job.cache_dir else None, side_logger(job.side, emit))
+
+    @property
+    def pipeline(self):
+        return self.setup.pipeline
+
+    @property
+    def knobs(self) -> dict[str, Any]:
+        return self.setup.knobs
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The identity every stage record of this job starts with."""
+        job = self.job
+        return {"side": job.side, "pipeline": job.pipeline, "scenario": job.scenario, "profile": job.profile,
+                "run_seed": job.run_seed, "knobs": self.knobs}
+
+    def key(self, stage: StageSpec, upstream: dict[str, str]) -> str:
+        """The stage's cache key, given what identifies each of its inputs (an upstream key or a content checksum)."""
+        job = self.job
+        environment = {"device": job.device, "threads": list(job.threads)} if stage.device else {}
+        return stage_key(pipeline=job.pipeline, code=self.code, scenario=job.scenario, profile=job.profile,
+                         run_seed=job.run_seed, stage=stage.name, knobs=knobs_read_by(self.pipeline, stage.name, self.knobs),
+                         upstream=upstream, environment=environment)
+
+
+@dataclass
+class _StageResult:
+    """How one stage ended: cached, ok, error, or uncached (a cache-only pass that would have to compute)."""
+
+    status: str
+    record: dict[str, Any] | None = None
+    outputs: dict[str, Any] | None = None
+
+
+def _run_stage(env: _SideEnv, stage: StageSpec, key: str, files: StageFiles,
+               inputs: Callable[[], dict[str, Any]], cache_only: bool) -> _StageResult:
+    """One stage: serve it from the cache, or compute, store and cache it; emit its events either way."""
+    job, emit, log, cache = env.job, env.emit, env.log, env.cache
+    hit = cache.lookup(key, stage.name) if (cache and job.use_cache) else None
+    if hit is not None and hit[0].is_intact(hit[1]):
+        files.link_from(hit[0])
+        emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "cached", "key": key,
+              "seconds": hit[1].get("seconds", 0.0)})
+        return _StageResult("cached", hit[1])
+    if cache_only:
+        return _StageResult("uncached")
+    if hit is not None:
+        log.warning(f"cached artifacts of stage {stage.name!r} failed their checksum; recomputing")
+    emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "running"})
+    ctx = env.setup.context(
+        stage, side=job.context_side, scenario=job.scenario, profile=job.profile, run_seed=job.run_seed, log=log,
+        progress=Progress(lambda fields, s=stage.name: emit({"type": "progress", "side": job.side, "stage": s, **fields})),
+    )
+    hook = env.setup.registry.pm.hook
+    started = time.perf_counter()
+    peak_before = _peak_rss_mb()
+    try:
+        outputs, seconds = call_stage(env.setup.registry, ctx, stage, inputs(), started)
+        peak_after = _peak_rss_mb()
+        record = _store(files, outputs, {**env.meta, "status": "ok", "key": key, "code": env.code,
+                                         "stage_knobs": knobs_read_by(env.pipeline, stage.name, env.knobs),
+                                         "seeds": dict(ctx.seeds_used), "seconds": seconds,
+                                         "peak_rss_mb": peak_after, "peak_rss_growth_mb": peak_after - peak_before,
+                                         "device": env.setup.device.record()})
+    except Exception as exc:
+        seconds = time.perf_counter() - started
+        text = traceback.format_exc()
+        try:
+            hook.harness_on_stage_error(ctx=ctx, stage=stage, error=exc, traceback=text)
+        finally:
+            _record_failure(files, {**env.meta, "status": "error", "key": key, "seconds": seconds,
+                                    "error": f"{type(exc).__name__}: {exc}", "traceback": text})
+        emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "error", "seconds": seconds,
+              "error": f"{type(exc).__name__}: {exc}", "traceback": text, "storage": isinstance(exc, StorageError)})
+        return _StageResult("error")
+    if cache is not None:
+        _fill_cache(cache.files(key, stage.name), files, log)
+    emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "ok", "key": key, "seconds": seconds})
+    return _StageResult("ok", record, outputs)
+
+
 def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
     """Run the requested stages of one side, using and filling the cache, and emit events.
 
     With `cache_only`, stop (returning False) at the first stage that would have to compute: the
     host uses this to serve a fully cached side without starting a worker process.
     """
-    setup = SideSetup.build(job.pipeline, job.knob_overrides, job.device, job.threads, job.plugins)
-    registry, pipeline, knobs, device = setup.registry, setup.pipeline, setup.knobs, setup.device
-    for warning in registry.loaded.warnings:
-        emit({"type": "log", "side": job.side, "level": "WARNING", "message": warning})
-    code = code_hash(pipeline)
-    cache = StageCache(Path(job.cache_dir)) if job.cache_dir else None
-    log = side_logger(job.side, emit)
+    env = _SideEnv.load(job, emit)
+    pipeline = env.pipeline
     values: dict[str, Any] = {}
     where: dict[str, tuple[StageFiles, dict[str, Any]]] = {}
     keys: dict[str, str] = {}
@@ -97,67 +220,62 @@ def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
         if stage.name not in job.stages:
             continue
         files = StageFiles(job.side_dir, stage.name)
-        base = {"side": job.side, "pipeline": job.pipeline, "scenario": job.scenario, "profile": job.profile,
-                "run_seed": job.run_seed, "knobs": knobs}
         if failed is not None:
             reason = f"skipped because stage {failed!r} failed"
-            _record_failure(files, {**base, "status": "skipped", "reason": reason})
+            _record_failure(files, {**env.meta, "status": "skipped", "reason": reason})
             emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "skipped", "reason": reason})
             continue
-        stage_knobs = knobs_read_by(pipeline, stage.name, knobs)
-        upstream = {name: keys[pipeline.producer_of(name)] for name in stage.inputs}
-        environment = {"device": job.device, "threads": list(job.threads)} if stage.device else {}
-        key = stage_key(pipeline=job.pipeline, code=code, scenario=job.scenario, profile=job.profile,
-                        run_seed=job.run_seed, stage=stage.name, knobs=stage_knobs, upstream=upstream,
-                        environment=environment)
-        keys[stage.name] = key
-        hit = cache.lookup(key, stage.name) if (cache and job.use_cache) else None
-        if hit is not None and hit[0].is_intact(hit[1]):
-            files.link_from(hit[0])
-            for name in stage.outputs:
-                where[name] = (files, hit[1])
-            emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "cached", "key": key,
-                  "seconds": hit[1].get("seconds", 0.0)})
-            continue
-        if cache_only:
+        key = keys[stage.name] = env.key(stage, {name: keys[pipeline.producer_of(name)] for name in stage.inputs})
+        result = _run_stage(env, stage, key, files, lambda s=stage: {name: artifact(name) for name in s.inputs},
+                            cache_only)
+        if result.status == "uncached":
             return False
-        if hit is not None:
-            log.warning(f"cached artifacts of stage {stage.name!r} failed their checksum; recomputing")
-        emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "running"})
-        ctx = setup.context(
-            stage, side=job.side, scenario=job.scenario, profile=job.profile, run_seed=job.run_seed, log=log,
-            progress=Progress(lambda fields, s=stage.name: emit({"type": "progress", "side": job.side, "stage": s, **fields})),
-        )
-        started = time.perf_counter()
-        peak_before = _peak_rss_mb()
-        try:
-            inputs = {name: artifact(name) for name in stage.inputs}
-            outputs, seconds = call_stage(registry, ctx, stage, inputs, started)
-            peak_after = _peak_rss_mb()
-            record = _store(files, outputs, {**base, "status": "ok", "key": key, "code": code, "stage_knobs": stage_knobs,
-                                           "seeds": dict(ctx.seeds_used), "seconds": seconds,
-                                           "peak_rss_mb": peak_after, "peak_rss_growth_mb": peak_after - peak_before,
-                                           "device": device.record()})
-        except Exception as exc:
-            seconds = time.perf_counter() - started
-            text = traceback.format_exc()
-            try:
-                registry.pm.hook.harness_on_stage_error(ctx=ctx, stage=stage, error=exc, traceback=text)
-            finally:
-                _record_failure(files, {**base, "status": "error", "key": key, "seconds": seconds,
-                                        "error": f"{type(exc).__name__}: {exc}", "traceback": text})
+        if result.status == "error":
             failed = stage.name
-            emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "error", "seconds": seconds,
-                  "error": f"{type(exc).__name__}: {exc}", "traceback": text, "storage": isinstance(exc, StorageError)})
             continue
-        values.update(outputs)
         for name in stage.outputs:
-            where[name] = (files, record)
-        _forget_unneeded(values, pipeline, stage.name, job.stages)
-        if cache is not None:
-            _fill_cache(cache.files(key, stage.name), files, log)
-        emit({"type": "stage", "side": job.side, "stage": stage.name, "status": "ok", "key": key, "seconds": seconds})
+            where[name] = (files, result.record)
+        if result.outputs is not None:
+            values.update(result.outputs)
+            _forget_unneeded(values, pipeline, stage.name, job.stages)
     return True
+
+
+def run_transplants(job: TransplantJob, emit: Emit, cache_only: bool = False) -> bool:
+    """Run each of `job.stages` of this pipeline on the inputs stored by another side (see harness.isolate).
+
+    The cache key names each input by its content checksum instead of an upstream stage key, so a
+    transplant is reused whenever the same code meets the same inputs.
+    """
+    env = _SideEnv.load(job, emit)
+    source = Path(job.run_dir) / job.source
+    for name in job.stages:
+        stage = env.pipeline.stage(name)
+        inputs = job.sources[name]
+        key = env.key(stage, {artifact: f"content:{checksum}" for artifact, (_, checksum) in inputs.items()})
+        result = _run_stage(env, stage, key, StageFiles(job.side_dir, name),
+                            lambda s=inputs: load_artifacts(source, s), cache_only)
+        if result.status == "uncached":
+            return False
+    return True
+
+
+def load_artifacts(folder: Path, sources: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
+    """Artifacts stored in a side folder, by name → (producing stage, checksum); a changed artifact is refused."""
+    values: dict[str, Any] = {}
+    for name, (producer, checksum) in sources.items():
+        files = StageFiles(folder, producer)
+        record = files.read_record() or {}
+        if record.get("artifacts", {}).get(name, {}).get("sha256") != checksum:
+            raise StageContractError(f"input {name!r} in {files.json} changed since it was compared; run the diff again")
+        values.update(files.load(record, [name]))
+    return values
+
+
+def run_job(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
+    """Run a job of either kind: a side of a run, or transplanted stages."""
+    runner = run_transplants if isinstance(job, TransplantJob) else run_side
+    return runner(job, emit, cache_only)
 
 
 def _store(files: StageFiles, outputs: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
@@ -222,7 +340,7 @@ def worker_main(job: SideJob, queue: Any) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _capture_native_stderr(job.side_dir)
     try:
-        run_side(job, queue.put)
+        run_job(job, queue.put)
     except OSError as exc:  # the run folder or the cache failed under it: the user's to fix
         queue.put({"type": "fatal", "side": job.side, "storage": True, "traceback": traceback.format_exc(),
                    "error": f"StorageError: {storage_error(exc, 'use', 'check the path is writable and the disk has space')}"})

@@ -14,14 +14,18 @@ from harness.session import Invocation, execute
 @click.option("--a", "pipeline_a", required=True, help="Pipeline on side A (e.g. dose_legacy).")
 @click.option("--b", "pipeline_b", required=True, help="Pipeline on side B (e.g. sim_lines).")
 @click.option("--jobs", default=2, show_default=True, type=int, help="Sides run at once (1 runs them one after the other).")
+@click.option("--isolate", is_flag=True,
+              help="Re-run B's stage on A's inputs wherever outputs differ: mark each difference introduced, inherited "
+                   "or compensating (transplants are cached like stages).")
 @run_options
 @click.pass_context
-def command(ctx: click.Context, pipeline_a: str, pipeline_b: str, jobs: int, **kwargs) -> None:
+def command(ctx: click.Context, pipeline_a: str, pipeline_b: str, jobs: int, isolate: bool, **kwargs) -> None:
     """Run A and B stage by stage and report, per stage, what is equal, what differs and what breaks."""
     common = common_invocation_kwargs(kwargs)
     registry = build_registry(common["plugins"])
     overrides = parse_assignments(kwargs["assignments"], ("a", "b"))
-    inv = Invocation(sides={"a": pipeline_a, "b": pipeline_b}, overrides=overrides, jobs=jobs, **common)
+    inv = Invocation(sides={"a": pipeline_a, "b": pipeline_b}, overrides=overrides, jobs=jobs,
+                     isolate=isolate, **common)
     console, progress = consoles()
     _, code = execute(inv, registry, console, progress)
     ctx.exit(code)

@@ -18,8 +18,10 @@ from harness.rendering import fmt, truncate
 from harness.report import Finding, Report, SideStatus, StageVerdict
 from harness.report_text import (
     CATEGORY_COLUMNS,
+    ISOLATION_HEADING,
     finding_text,
     first_finding_text,
+    isolation_lines,
     not_applicable,
     not_applicable_text,
     numbers,
@@ -185,6 +187,9 @@ def render_console(report: Report, run_dir: Path, console: Console) -> None:
         console.print(Text(truncate(f"warning: {warning}", width), style="yellow"), soft_wrap=True)
     compact = not console.is_terminal
     lines: list[Text | Table] = [stage_table(report)] if not compact else compact_stage_lines(report, width)
+    isolated = isolation_lines(report)
+    if isolated:
+        lines += [Text(f"{ISOLATION_HEADING}:", style="bold"), *(Text(f"  {line}") for line in isolated)]
     if any(entry.findings for entry in report.stages):
         lines += category_lines(report)
     broken = report.first_break

@@ -188,6 +188,14 @@ def _focus(report: Report) -> str:
     return _section(f"{heading}: {entry.stage} — findings", body)
 
 
+def _isolation(report: Report) -> str:
+    found = words.isolation_lines(report)
+    if not found:
+        return ""
+    items = "".join(f"<li>{_e(line)}</li>" for line in found)
+    return _section(words.ISOLATION_HEADING, f'<ul class="notes">{items}</ul>', id="isolation")
+
+
 def _not_applicable(report: Report) -> str:
     found = words.not_applicable(report)
     if not found:
@@ -232,7 +240,8 @@ def render_html(report: Report, run_dir: Path) -> str:
     meta = " · ".join(_e(fmt(settings.get(k))) for k in ("scenario", "profile") if settings.get(k))
     meta += f" · seed {_e(settings.get('seed'))}" if "seed" in settings else ""
     warnings = "".join(f"<li>{_e(w)}</li>" for w in report.warnings)
-    left = "".join([first_break_html(report), _category_cards(report), _stage_table(report), _focus(report),
+    left = "".join([first_break_html(report), _category_cards(report), _stage_table(report), _isolation(report),
+                    _focus(report),
                     _not_applicable(report), _errors(report), _run_table(report),
                     _section("Warnings", f"<ul>{warnings}</ul>") if warnings else ""])
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -16,10 +16,12 @@ from harness import ReporterSpec, hookimpl
 from harness.rendering import fmt, markdown_cell, markdown_inline, tail
 from harness.report import Report
 from harness.report_text import (
+    ISOLATION_HEADING,
     category_cell,
     category_columns,
     first_finding_text,
     focus_stage,
+    isolation_lines,
     knob_label,
     not_applicable,
     not_applicable_text,
@@ -129,6 +131,14 @@ def _focus(report: Report) -> list[str]:
     return lines
 
 
+def _isolation(report: Report) -> list[str]:
+    found = isolation_lines(report)
+    if not found:
+        return []
+    return [f"## {ISOLATION_HEADING}", "",
+            *(f"- {markdown_inline(line)}" for line in found), ""]
+
+
 def _not_applicable(report: Report) -> list[str]:
     found = not_applicable(report)
     if not found:
@@ -163,7 +173,7 @@ def _figures(report: Report, run_dir: Path) -> list[str]:
 
 def render_markdown(report: Report, run_dir: Path) -> str:
     """The whole report as Markdown text."""
-    lines = [*_header(report), *_stage_table(report), *_categories(report), *_focus(report),
+    lines = [*_header(report), *_stage_table(report), *_categories(report), *_isolation(report), *_focus(report),
              *_not_applicable(report), *_errors(report), *_figures(report, Path(run_dir))]
     if report.warnings:
         lines += ["## Warnings", "", *(f"- {markdown_inline(w)}" for w in report.warnings), ""]

@@ -200,3 +200,20 @@ def test_the_documented_example_reporter_runs(harness_cli, sample_plugin, tmp_pa
     (Path("d1") / "breaks.csv").unlink()
     shown = harness_cli("show", "d1", "-p", sample_plugin, "-p", str(plugin), "--format", "breaks_csv")
     assert shown.exit_code == ran.exit_code and Path("d1/breaks.csv").read_text().splitlines() == rows
+
+
+def test_an_isolation_record_round_trips_and_a_bad_status_names_the_field():
+    from dataclasses import replace
+
+    from harness.report import Isolation
+
+    report = sample_report()
+    moved = Isolation("introduced", "B's probe on A's inputs differs", (Comparison("s", "differs", "array", "1/4 differ"),),
+                      SideStatus("cached", 0.1, key="k3"))
+    report = replace(report, stages=(replace(report.stages[0], isolation=moved), *report.stages[1:]))
+    data = json.loads(json.dumps(report.to_json()))
+    assert "isolation" not in data["stages"][1]
+    assert Report.from_json(data) == report
+    data["stages"][0]["isolation"]["status"] = "guessed"
+    with pytest.raises(ReportError, match=r"report.stages\[0\].isolation.status: 'guessed' is not one of introduced"):
+        Report.from_json(data)
