@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness.context import Progress, StageContext, StageKnobs
+from harness.data.variant import install
 from harness.device import DeviceHandle
 from harness.errors import StorageError, Terminated, storage_error
 from harness.knobs import effective_knobs, knobs_read_by
@@ -43,6 +44,8 @@ class SideJob:
     plugins: PluginOptions = PluginOptions()
     cache_dir: str | None = None
     use_cache: bool = True
+    data: tuple[str, str, str] | None = None
+    """With --data: (base pipeline, data file, format); `pipeline` is then the base's data variant."""
 
     @property
     def side_dir(self) -> Path:
@@ -78,6 +81,8 @@ def run_side(job: SideJob, emit: Emit, cache_only: bool = False) -> bool:
     registry = Registry(load_plugins(job.plugins))
     for warning in registry.loaded.warnings:
         emit({"type": "log", "side": job.side, "level": "WARNING", "message": warning})
+    if job.data is not None:
+        install(registry, *job.data)
     pipeline = registry.pipeline(job.pipeline)
     knobs = effective_knobs(pipeline, job.knob_overrides)
     declared = {name: knob.stages for name, knob in pipeline.knobs.items()}
