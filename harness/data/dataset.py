@@ -76,6 +76,8 @@ def pattern_stack(path: Path | str, field: str, array: np.ndarray, count: int | 
                                            f"converted to (n, H, W)")
     if not standard:
         raise refuse(path, field, f"patterns must be square, as (n, H, W) or (H, W, n); found shape {array.shape}")
+    if legacy:
+        return array, f"{field} of shape {array.shape}: axis order ambiguous, read as (n, H, W)"
     return array, None
 
 

@@ -1,6 +1,7 @@
 """sim_lines stages `config` to `simulate` on a data file (`--data`): the file's probe, scan and patterns
 in sim_lines' conventions (spec 3.5.3): amplitudes sqrt(counts)/s_sim with s_sim = sqrt(nphotons / E)
-over all n patterns, E the mean exit energy of the object's bilinear patches; object_norm 1.
+over all n patterns (nphotons the scenario's), E the mean exit energy of the object's bilinear patches;
+object_norm 1; the probe normalised as sim_lines normalises a probe guess.
 
 Without an object (no ground truth) s_sim is 1 (the patterns stay sqrt(counts)) and object, Y_obj and
 exit_energy are NaN placeholders that the `placeholders` convention names, so checks reading them say
@@ -13,7 +14,6 @@ from typing import Any, Callable
 import numpy as np
 
 from harness.data.variant import stage_dataset
-from pipelines.config_trace import TRACED_KEYS
 from pipelines.physics import forward
 from pipelines.physics.patches import bilinear_patches
 from pipelines.physics.probe import normalize_probe, probe_mask
@@ -22,7 +22,12 @@ from pipelines.sim_lines.stages import simulation_store
 
 
 def config(ctx, base: Callable[..., dict[str, Any]]) -> dict[str, Any]:
-    """The scenario's configuration with the counts, dose and object size of the file."""
+    """The scenario's configuration with the counts and object size of the file.
+
+    The dose stays the scenario's, as sim_lines' own config sets it (its training config bridges it again
+    at group); the file's dose (declared, else measured) is recorded as `data_nphotons`, and the photon
+    checks report a file whose counts do not match the scenario's dose.
+    """
     out = dict(base(ctx))
     data = stage_dataset(ctx.knobs)
     resolved = dict(out["config"])
@@ -30,10 +35,9 @@ def config(ctx, base: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     test = round(n * resolved["split_fraction"])
     size = data.object.shape[-1] if data.has_ground_truth else int(np.ceil(data.positions.max())) + N
     resolved.update(total_images=n, train_count=n - test, test_count=test,
-                    group_count=min(resolved["group_count"], n - test, test), nphotons=data.photon_count(),
+                    group_count=min(resolved["group_count"], n - test, test), data_nphotons=data.photon_count(),
                     object_size=size, size=size, data_source=f"file:{data.name}", data_sha256=data.sha256)
     out["config"] = resolved
-    out["config_trace"] = [["config", key, resolved[key]] for key in TRACED_KEYS]
     return out
 
 
