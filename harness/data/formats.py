@@ -4,6 +4,7 @@ NPZ files start with the zip signature, HDF5 files with the HDF5 signature; `--d
 """
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -40,7 +41,7 @@ def read_dataset(path: Path | str, data_format: str = "auto") -> Dataset:
         raise DataError(f"unknown data format {data_format!r}; valid formats: {', '.join(FORMAT_CHOICES)}")
     try:
         return READERS[chosen](path)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # a damaged or foreign file
         raise DataError(f"cannot read {path.name} as {chosen}: {exc}") from None
 
 
