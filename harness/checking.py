@@ -48,6 +48,10 @@ def missing_inputs(check: CheckSpec, args: tuple[CheckInput, ...]) -> str | None
     """Why a check cannot run on these sides: the first artifact or convention one of them lacks."""
     for inp in args:
         label = f" on side {inp.side}" if len(args) > 1 else ""
+        excused = inp.conventions.get("not_applicable") or {}
+        held = [name for name in (check.id, *check.requires) if name in excused]
+        if held:
+            return excused[held[0]] + label
         absent = [name for name in check.requires if name not in inp.artifacts]
         if absent:
             return f"missing artifact {', '.join(absent)}{label}"

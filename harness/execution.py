@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from harness.context import Progress, StageContext, StageKnobs
+from harness.data.variant import install
 from harness.device import DeviceHandle
 from harness.knobs import effective_knobs
 from harness.manager import PluginOptions, Registry, build_registry
@@ -30,9 +31,13 @@ class SideSetup:
 
     @classmethod
     def build(cls, pipeline: str, knob_overrides: Mapping[str, Any], device: str, threads: tuple[int, int],
-              plugins: PluginOptions) -> "SideSetup":
-        """A fresh plugin manager, the named pipeline, its knobs with the overrides applied, a device handle."""
+              plugins: PluginOptions, data: tuple[str, str, str] | None = None) -> "SideSetup":
+        """A fresh plugin manager, the named pipeline, its knobs with the overrides applied, a device handle.
+
+        `data` (base pipeline, file, format) first registers the base's `--data` variant, as the host did."""
         registry = build_registry(plugins)
+        if data is not None:
+            install(registry, *data)
         spec = registry.pipeline(pipeline)
         return cls(registry, spec, effective_knobs(spec, knob_overrides), DeviceHandle(device, *threads))
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
+from harness.data.variant import data_pipeline_name, install
 from harness.device import check_device_choice, gpu_available
 from harness.diff import build_report
 from harness.errors import DeviceError, StorageError, UsageError, storage_error
@@ -52,6 +53,8 @@ class Invocation:
     threads: tuple[int, int] | None = None
     plugins: PluginOptions = PluginOptions()
     isolate: bool = False
+    data: Path | None = None
+    data_format: str = "auto"
 
 
 def auto_threads(sides: int, jobs: int) -> tuple[int, int]:
@@ -121,7 +124,12 @@ def execute(inv: Invocation, registry: Registry, console: Console, progress_cons
     A file that cannot be written raises StorageError (exit 2) naming it; the report is still shown
     when only its files failed.
     """
+    data = install_data(inv, registry)
+    if data:
+        inv = replace(inv, sides={side: data_pipeline_name(name) for side, name in inv.sides.items()})
     settings, knobs = validate(inv, registry)
+    if data:
+        settings["data"] = {"path": str(inv.data.resolve()), "format": inv.data_format}
     if inv.device == "gpu" and not gpu_available():
         raise DeviceError("--device gpu was requested but TensorFlow sees no GPU on this machine; use --device auto or cpu")
     run_dir = Path(inv.out) if inv.out else default_run_dir(inv.sides)
@@ -132,7 +140,8 @@ def execute(inv: Invocation, registry: Registry, console: Console, progress_cons
         SideJob(side=side, pipeline=name, scenario=settings["scenario"], profile=inv.profile, run_seed=inv.seed,
                 stages=tuple(settings["stages_run"]), run_dir=str(run_dir), knob_overrides=dict(inv.overrides.get(side, {})),
                 device=inv.device, threads=tuple(settings["threads"]), plugins=inv.plugins,
-                cache_dir=str(cache_dir) if cache_dir else None, use_cache=inv.use_cache and cache_dir is not None)
+                cache_dir=str(cache_dir) if cache_dir else None, use_cache=inv.use_cache and cache_dir is not None,
+                data=data.get(side))
         for side, name in inv.sides.items()
     ]
     with make_progress(progress_console, inv.sides, tuple(settings["stages_run"])) as progress:
@@ -146,6 +155,17 @@ def execute(inv: Invocation, registry: Registry, console: Console, progress_cons
     if failure:
         raise StorageError(failure)
     return report, report.exit_code
+
+
+def install_data(inv: Invocation, registry: Registry) -> dict[str, tuple[str, str, str]]:
+    """With --data, register each side's data variant (the file is validated here, before anything runs);
+    return per side what its worker needs to register the same variant: (base, path, format)."""
+    if inv.data is None:
+        return {}
+    path = str(inv.data.resolve())
+    for name in set(inv.sides.values()):
+        install(registry, name, Path(path), inv.data_format)
+    return {side: (name, path, inv.data_format) for side, name in inv.sides.items()}
 
 
 def start_run_folder(run_dir: Path, manifest: dict[str, Any]) -> None:

@@ -28,8 +28,9 @@ STORE_SCHEMA = 1
 TEMPORARY_MARK = ".tmp-"
 """Part of every temporary file name (`.<name>.tmp-<pid>`), so leftovers can be found and removed."""
 
-HARNESS_MODULES_IN_KEY = ("seeding.py", "context.py", "device.py", "store.py")
-"""Harness modules whose code shapes a stage's outputs (streams, knobs, device setup, capture)."""
+HARNESS_MODULES_IN_KEY = ("seeding.py", "context.py", "device.py", "store.py", "data/dataset.py", "data/npz.py",
+                          "data/hdf5.py", "data/formats.py", "data/variant.py")
+"""Harness modules whose code shapes a stage's outputs (streams, knobs, device setup, capture, data files read)."""
 
 LIBRARIES_IN_KEY = {"numpy": ("numpy",), "scipy": ("scipy",), "tensorflow": ("tensorflow", "tensorflow-cpu")}
 """Libraries whose version can change a stage's bits, with the distribution names they ship under."""

@@ -46,6 +46,8 @@ class SideJob:
     plugins: PluginOptions = PluginOptions()
     cache_dir: str | None = None
     use_cache: bool = True
+    data: tuple[str, str, str] | None = None
+    """With --data: (base pipeline, data file, format); `pipeline` is then the base's data variant."""
 
     @property
     def side_dir(self) -> Path:
@@ -111,7 +113,7 @@ class _SideEnv:
 
     @classmethod
     def load(cls, job: SideJob, emit: Emit) -> "_SideEnv":
-        setup = SideSetup.build(job.pipeline, job.knob_overrides, job.device, job.threads, job.plugins)
+        setup = SideSetup.build(job.pipeline, job.knob_overrides, job.device, job.threads, job.plugins, job.data)
         for warning in setup.registry.loaded.warnings:
             emit({"type": "log", "side": job.side, "level": "WARNING", "message": warning})
         return cls(job, emit, setup, code_hash(setup.pipeline),

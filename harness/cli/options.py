@@ -38,6 +38,10 @@ def run_options(func: Callable) -> Callable:
         click.option("--scenario", default=None, help="Scenario name (default: the pipeline's first, gs2_ideal for the reference pipelines)."),
         click.option("--profile", default="smoke", show_default=True, help="Counts profile: smoke, stable or full."),
         click.option("--seed", default=42, show_default=True, type=int, help="The one run seed every stream derives from."),
+        click.option("--data", type=click.Path(dir_okay=False), default=None,
+                     help="Run from a data file (PtychoPINN NPZ or ptychodus HDF5): it replaces the stages up to simulate."),
+        click.option("--data-format", default="auto", show_default=True, type=click.Choice(["auto", "npz", "hdf5"]),
+                     help="Format of --data (auto: detected from the file's content)."),
         click.option("--set", "assignments", multiple=True, metavar="[a.|b.]KNOB=VALUE", help="Set a knob (on side a or b in a diff). Repeatable."),
         click.option("--out", type=click.Path(file_okay=False), default=None, help="Run folder (default runs/<UTC time>-<pipelines>)."),
         click.option("--format", "formats", default="console", show_default=True, help="Comma list of report formats (see `harness list reporters`)."),
@@ -99,4 +103,6 @@ def common_invocation_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
         "device": kwargs["device"],
         "threads": parse_threads(kwargs["threads"]),
         "plugins": plugin_options(kwargs["plugins"]),
+        "data": Path(kwargs["data"]) if kwargs["data"] else None,
+        "data_format": kwargs["data_format"],
     }

@@ -74,10 +74,7 @@ def scan(ctx, config: dict) -> dict[str, Any]:
 
 def simulate(ctx, config: dict, sl_store: dict, probe: np.ndarray, object: np.ndarray, positions: np.ndarray) -> dict[str, Any]:
     """Bridge the simulation config, extract bilinear patches, photon-scale over all n, add noise (3.5.3)."""
-    store = slc.bridge(sl_store, slc.simulation_config(config["total_images"], config["nphotons"]))
-    reads = TracedStore("simulate", store)
-    nphotons = reads["nphotons"]
-    reads.read_all(("N", "gridsize", "batch_size"))
+    store, reads, nphotons = simulation_store(config, sl_store)
     y_obj = bilinear_patches(object[0], positions, N)
     energy = forward.exit_energy(y_obj, probe)
     s_sim = forward.photon_scale(nphotons, float(energy.mean()))
@@ -85,6 +82,15 @@ def simulate(ctx, config: dict, sl_store: dict, probe: np.ndarray, object: np.nd
     return {"Y_obj": y_obj, "object_norm": np.float64(1.0), "exit_energy": energy, "s_sim": np.float64(s_sim),
             "diffraction_clean": clean, "diffraction": diffraction, "sl_store.simulate": store,
             "config_trace.simulate": reads.trace()}
+
+
+def simulation_store(config: dict, sl_store: dict) -> tuple[dict, TracedStore, float]:
+    """The store once the simulation config is bridged, its traced reads and the nphotons it holds (3.5.3)."""
+    store = slc.bridge(sl_store, slc.simulation_config(config["total_images"], config["nphotons"]))
+    reads = TracedStore("simulate", store)
+    nphotons = reads["nphotons"]
+    reads.read_all(("N", "gridsize", "batch_size"))
+    return store, reads, nphotons
 
 
 def split(ctx, config: dict, positions: np.ndarray) -> dict[str, Any]:
