@@ -155,9 +155,23 @@ def _evaluate_stage(registry, stage, outcomes, pipelines, knobs, settings, side_
     }
     checked = tuple(finding_from_check(raw) for raw in run_checks(registry, stage, inputs, settings["profile"]))
     comparisons, related = explain_differences(stage, comparisons, artifacts)
-    leading = tuple(f for f in related if f.category != "other")
-    findings = leading + checked + tuple(f for f in related if f.category == "other")
+    findings = tuple(sorted(checked + tuple(related), key=finding_precedence))
     return tuple(comparisons), findings, {side: tuple(names) for side, names in only.items()}
+
+
+RELATION_PREFIX = "relation:"
+"""Check id prefix of a finding that names the relation behind an undeclared difference of one artifact."""
+
+
+def finding_precedence(finding: Finding) -> int:
+    """Order of a stage's findings, which decides the stage's and each category's lead: a check failing with a
+    known-break label explains itself best, then the relation behind an undeclared difference (B = 2 × A says more
+    than an energy off by 4), then the other checks, then a relation that only says "another random stream"."""
+    if finding.known_break:
+        return 0
+    if finding.check.startswith(RELATION_PREFIX):
+        return 1 if finding.category != "other" else 3
+    return 2
 
 
 def explain_differences(stage: str, comparisons: list[Comparison],
@@ -179,7 +193,7 @@ def explain_differences(stage: str, comparisons: list[Comparison],
         if relation.found and relation.kind != "equal":
             category = category_for(relation, role_for(comparison.artifact))
             findings.append(Finding(
-                check=f"relation:{comparison.artifact}", category=category, severity="error", side="cross",
+                check=f"{RELATION_PREFIX}{comparison.artifact}", category=category, severity="error", side="cross",
                 stage=stage, status="fail", explanation=f"{comparison.artifact}: {relation.text}",
                 measured=relation.residual, expected=relation.kind, tolerance=relation.tolerance,
                 details={"relation": relation.kind, "params": plain(relation.params)}))
