@@ -4,8 +4,11 @@ The diff asks this module for a stage's findings; the report model decides what 
 """
 from __future__ import annotations
 
+import hashlib
+import inspect
 import traceback
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Mapping
 
 from harness.manager import Registry
@@ -27,6 +30,9 @@ def run_checks(registry: Registry, stage: str, inputs: Mapping[str, CheckInput],
         check: CheckSpec = registered.record
         if check.stage != stage:
             continue
+        if check.device:
+            findings.extend(finding for inp in sides.values() for finding in device_findings(check, inp))
+            continue
         if check.cross:
             if len(sides) == 2:
                 findings.extend(evaluate(check, "cross", tuple(sides.values()), profile))
@@ -35,6 +41,46 @@ def run_checks(registry: Registry, stage: str, inputs: Mapping[str, CheckInput],
             if check.pipelines is None or inp.pipeline in check.pipelines:
                 findings.extend(evaluate(check, side, (inp,), profile))
     return findings
+
+
+DEVICE_FINDINGS = "device_findings"
+"""Stage-record field holding the findings of the checks that ran in the worker (`CheckSpec.device`)."""
+DEVICE_CHECKS_CODE = "device_checks_code"
+"""Stage-record field: check id → digest of its code when it ran, so a later edit is noticed."""
+
+
+def stored_device_findings(registry: Registry, stage: str, inp: CheckInput) -> dict[str, Any]:
+    """Evaluate, in the worker, the device checks of `stage` on its inputs and outputs; the fields the stage
+    record stores (its findings and the digest of the checks' code)."""
+    checks = [r.record for r in registry.checks.values() if r.record.device and r.record.stage == stage]
+    if not checks:
+        return {}
+    findings = [finding for check in checks for finding in evaluate(check, inp.side, (inp,), inp.profile)]
+    return {DEVICE_FINDINGS: findings, DEVICE_CHECKS_CODE: {check.id: device_checks_code([check]) for check in checks}}
+
+
+def device_checks_code(checks: list[CheckSpec]) -> str:
+    """Digest of the source files that define these checks."""
+    digest = hashlib.sha256()
+    for path in sorted({inspect.getsourcefile(check.func) or "" for check in checks}):
+        digest.update(Path(path).read_bytes() if path and Path(path).is_file() else path.encode())
+    return digest.hexdigest()[:16]
+
+
+def device_findings(check: CheckSpec, inp: CheckInput) -> list[dict[str, Any]]:
+    """A device check's finding as the worker stored it with its stage (it needs the stage's device and TensorFlow,
+    which the host does not load); not applicable when the record holds none or an older version of the check."""
+    base = {"check": check.id, "category": check.category, "severity": check.severity, "side": inp.side,
+            "stage": check.stage, "report_only": inp.profile in check.report_only_in}
+    reader = getattr(inp.artifacts, "stage_record", None)
+    record = reader(check.stage) if reader else None
+    stored = [f for f in (record or {}).get(DEVICE_FINDINGS, []) if f.get("check") == check.id]
+    if not stored:
+        return [not_applicable(base, check, "the worker stored no result for this check with the stage")]
+    if (record.get(DEVICE_CHECKS_CODE) or {}).get(check.id) != device_checks_code([check]):
+        return [not_applicable(base, check, "the stage was stored by an older version of this check; "
+                                            "run again with --no-cache to judge it")]
+    return [{**finding, "side": inp.side} for finding in stored]
 
 
 def with_conventions(registry: Registry, inp: CheckInput) -> CheckInput:

@@ -50,6 +50,10 @@ class SideArtifacts(Mapping[str, Any]):
             self._loaded.update(files.load(record, [name]))
         return self._loaded[name]
 
+    def stage_record(self, stage: str) -> dict[str, Any] | None:
+        """The stored record of one of this side's stages (where worker-side check findings live)."""
+        return StageFiles(self._folder, stage).read_record()
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._producer)
 

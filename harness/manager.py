@@ -41,6 +41,7 @@ OPTIONAL_BUILTINS: tuple[str, ...] = (
     "plugins.checks.normalization",
     "plugins.checks.offsets",
     "plugins.checks.amplitude",
+    "plugins.checks.inference",
     "plugins.checks.expected",
     "plugins.checks.consistency",
     "plugins.reporters.console",

@@ -250,6 +250,9 @@ class CheckSpec:
     it takes its expectation from: a side lacking one gets a "not applicable" finding that says which.
     `known_breaks` maps a knob to the values known to break the check (the finding is then labelled
     with that knob); in the profiles of `report_only_in` a failure is reported but never breaks the stage.
+    A `device` check runs in the worker right after its stage computes, where TensorFlow and the stage's
+    inputs and outputs are at hand (its `requires` must be among those); its finding is stored with the
+    stage and served with it from the cache.
     """
 
     id: str
@@ -265,6 +268,7 @@ class CheckSpec:
     report_only_in: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     conventions: tuple[str, ...] = ()
+    device: bool = False
 
     def __post_init__(self) -> None:
         stage_index(self.stage)

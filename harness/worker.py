@@ -21,7 +21,9 @@ from harness.errors import StorageError, Terminated, storage_error
 from harness.execution import SideSetup, call_stage
 from harness.knobs import knobs_read_by
 from harness.manager import PluginOptions
-from harness.records import StageSpec
+from harness.checking import stored_device_findings
+from harness.conventions import resolve_conventions
+from harness.records import CheckInput, StageSpec
 from harness.store import StageCache, StageFiles, code_hash, stage_key
 
 Emit = Callable[[dict[str, Any]], None]
@@ -134,6 +136,17 @@ class _SideEnv:
         return {"side": job.side, "pipeline": job.pipeline, "scenario": job.scenario, "profile": job.profile,
                 "run_seed": job.run_seed, "knobs": self.knobs}
 
+    def device_checks(self, stage: str, artifacts: dict[str, Any]) -> dict[str, Any]:
+        """Findings of the checks that run where the stage ran (`CheckSpec.device`), on its inputs and outputs, for
+        the stage record; none for a transplant, whose outputs are compared, not judged."""
+        if isinstance(self.job, TransplantJob):
+            return {}
+        job = self.job
+        inp = CheckInput(side=job.side, pipeline=job.pipeline, scenario=job.scenario, profile=job.profile,
+                         knobs=self.knobs, artifacts=artifacts,
+                         conventions=resolve_conventions(self.pipeline, self.knobs))
+        return stored_device_findings(self.setup.registry, stage, inp)
+
     def key(self, stage: StageSpec, upstream: dict[str, str]) -> str:
         """The stage's cache key, given what identifies each of its inputs (an upstream key or a content checksum)."""
         job = self.job
@@ -175,9 +188,11 @@ def _run_stage(env: _SideEnv, stage: StageSpec, key: str, files: StageFiles,
     started = time.perf_counter()
     peak_before = _peak_rss_mb()
     try:
-        outputs, seconds = call_stage(env.setup.registry, ctx, stage, inputs(), started)
+        stage_inputs = inputs()
+        outputs, seconds = call_stage(env.setup.registry, ctx, stage, stage_inputs, started)
         peak_after = _peak_rss_mb()
-        record = _store(files, outputs, {**env.meta, "status": "ok", "key": key, "code": env.code,
+        checked = env.device_checks(stage.name, {**stage_inputs, **outputs})
+        record = _store(files, outputs, {**env.meta, **checked, "status": "ok", "key": key, "code": env.code,
                                          "stage_knobs": knobs_read_by(env.pipeline, stage.name, env.knobs),
                                          "seeds": dict(ctx.seeds_used), "seconds": seconds,
                                          "peak_rss_mb": peak_after, "peak_rss_growth_mb": peak_after - peak_before,

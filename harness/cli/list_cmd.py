@@ -74,6 +74,7 @@ def _checks(registry: Registry):
         c = r.record
         breaks = "; ".join(f"{k}={'/'.join(map(str, v))}" for k, v in c.known_breaks.items())
         applies = "cross" if c.cross else ", ".join(c.pipelines) if c.pipelines else "each side"
+        applies += " (in the worker)" if c.device else ""
         rows.append([check_id, c.category, c.stage, c.severity, applies, c.description,
                      str(c.tolerance if c.tolerance is not None else "-"), ", ".join(c.requires) or "-",
                      ", ".join(c.conventions) or "-", breaks or "-", ", ".join(c.report_only_in) or "-", r.source])

@@ -16,7 +16,7 @@ PLUGIN = Path(__file__).with_name("planted_faults.py")
 OTHER = {"sim_lines": "dose_legacy", "dose_legacy": "sim_lines"}
 FAULTS = {"probe": ("probe", "normalization"), "simulate": ("simulate", "normalization"),
           "group": ("group", "offsets"), "normalize": ("normalize", "normalization"),
-          "scale": ("scale", "normalization"), "stitch": ("stitch", "offsets")}
+          "scale": ("scale", "normalization"), "infer": ("infer", "amplitude"), "stitch": ("stitch", "offsets")}
 
 
 @pytest.fixture(scope="module")
