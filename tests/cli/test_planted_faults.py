@@ -67,3 +67,17 @@ def test_a_variant_is_listed_with_its_base(tmp_path) -> None:
         main, ["list", "pipelines", "-p", str(PLUGIN), "--format", "markdown"], catch_exceptions=False)
     assert "| sim_lines__normalize | sim_lines |" in result.output
     assert "| dose_legacy__stitch | dose_legacy |" in result.output
+
+
+@pytest.mark.parametrize("pipeline", ["sim_lines", "dose_legacy"])
+@pytest.mark.parametrize("seed", ["1", "2", "3"])
+def test_a_reference_pipeline_against_itself_has_no_break_on_other_seeds(tmp_path, pipeline, seed) -> None:
+    runner = CliRunner(env={"HARNESS_CACHE_DIR": str(tmp_path / "cache"), "HARNESS_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    result = runner.invoke(main, ["diff", "--a", pipeline, "--b", pipeline, "--seed", seed, "--stage", "scale",
+                                  "--no-cache", "--out", str(tmp_path / "self")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "self" / "report.json").read_text())
+    assert report["first_break"] is None and all(e["verdict"] == "equal" for e in report["stages"])
+    failing = [f["check"] for e in report["stages"] for f in e["findings"]
+               if f["status"] in ("fail", "error") and f["severity"] == "error" and not f["report_only"]]
+    assert failing == [], failing

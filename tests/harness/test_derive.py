@@ -197,3 +197,21 @@ def test_the_reference_pipelines_declare_every_convention_with_a_known_value() -
         for key, value in values.items():
             known = CONVENTIONS[key][1]
             assert value in known or str(value) in known or known == ("a number",), (name, key, value)
+
+
+def test_the_documented_variant_plugin_runs_as_written(harness_cli, tmp_path: Path) -> None:
+    import json
+    import re
+
+    text = (ROOT / "docs" / "plugin_hooks.md").read_text()
+    code = re.search(r"## Deriving a pipeline.*?```python\n(.*?)```", text, re.S).group(1)
+    plugin = tmp_path / "double_gain.py"
+    plugin.write_text(code)
+    result = harness_cli("diff", "--a", "sim_lines", "--b", "sim_lines_double_gain", "-p", str(plugin),
+                         "--stage", "normalize", "--out", "doc")
+    assert result.exit_code == 1, result.output
+    report = json.loads(Path("doc/report.json").read_text())
+    first = report["categories"]["normalization"]
+    assert (first["stage"], first["check"]) == ("normalize", "relation:X.train")
+    assert "B = 2.000000 × A" in first["explanation"]
+    assert any(f["check"] == "N-8" and f["status"] == "fail" for e in report["stages"] for f in e["findings"])
