@@ -173,7 +173,7 @@ def significance(stats: Mapping[str, Any], alpha: float) -> str:
     n, rate, p, q = numbers(stats)
     if n == "-":
         return "no seed decided a test prediction"
-    words = f"n {n}, rate {rate}; p {p} ({stats['p_rule']})"
+    words = f"n {n}, rate {rate}; " + (f"p {p} ({stats['p_rule']})" if stats.get("p") is not None else f"no p: {stats['p_rule']}")
     if stats.get("q") is None:
         return words
     return words + f"; q {q} (Benjamini–Hochberg): {'' if stats['significant'] else 'not '}significant at q ≤ {alpha:g}"
