@@ -73,3 +73,44 @@ def gpu_available() -> bool:
     import tensorflow as tf
 
     return bool(tf.config.list_physical_devices("GPU"))
+
+
+TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu")
+"""The wheels that provide the `tensorflow` module: the CUDA-capable build, and the CPU-only one the default install uses."""
+
+
+def installed_tensorflow() -> str:
+    """Which TensorFlow wheel(s) pip installed, e.g. `tensorflow-cpu 2.21.0`; read from metadata, without importing TF."""
+    from importlib import metadata
+
+    found = []
+    for name in TENSORFLOW_DISTRIBUTIONS:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return " + ".join(found) or "none"
+
+
+def describe_devices() -> list[tuple[str, str]]:
+    """What TensorFlow sees, as (what, value) rows: version, wheel, CUDA build, each physical device, and
+    the device `--device auto` would pick. Imports TensorFlow (seconds), so only `harness list devices` calls it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    build = tf.sysconfig.get_build_info()
+    cuda = tf.test.is_built_with_cuda()
+    rows = [("TensorFlow", f"{tf.__version__} (installed: {installed_tensorflow()})"),
+            ("built with CUDA", f"yes (CUDA {build.get('cuda_version', '?')}, cuDNN {build.get('cudnn_version', '?')})"
+             if cuda else "no (install the gpu extra for a GPU: see the README)")]
+    devices = tf.config.list_physical_devices()
+    for device in devices:
+        details = tf.config.experimental.get_device_details(device) if device.device_type == "GPU" else {}
+        capability = details.get("compute_capability")
+        name = details.get("device_name", "")
+        if capability:
+            name += f" (compute capability {'.'.join(map(str, capability))})"
+        rows.append((device.device_type, f"{device.name}" + (f": {name}" if name else "")))
+    gpus = [d for d in devices if d.device_type == "GPU"]
+    rows.append(("--device auto", "gpu" if gpus else "cpu"))
+    return rows

@@ -4,12 +4,13 @@ from __future__ import annotations
 import click
 from rich.text import Text
 
+from harness.device import describe_devices
 from harness.layout import print_rows
 from harness.cli.options import consoles, plugin_option, plugin_options
 from harness.manager import Registry, build_registry
 from harness.stages import STAGES
 
-KINDS = ("pipelines", "stages", "knobs", "scenarios", "checks", "hypotheses", "reporters", "plugins")
+KINDS = ("pipelines", "stages", "knobs", "scenarios", "checks", "hypotheses", "reporters", "plugins", "devices")
 
 
 @click.command("list")
@@ -17,7 +18,8 @@ KINDS = ("pipelines", "stages", "knobs", "scenarios", "checks", "hypotheses", "r
 @click.option("--format", "fmt", default="table", type=click.Choice(["table", "markdown"]), show_default=True)
 @plugin_option
 def command(what: str, fmt: str, plugins: tuple[str, ...]) -> None:
-    """List registered pipelines, stages, knobs, scenarios, checks, hypotheses, reporters or plugins."""
+    """List registered pipelines, stages, knobs, scenarios, checks, hypotheses, reporters or plugins,
+    or the devices TensorFlow sees (imports TensorFlow, which takes seconds)."""
     registry = build_registry(plugin_options(plugins))
     header, rows = ROWS[what](registry)
     console, errors = consoles()
@@ -92,6 +94,10 @@ def _reporters(registry: Registry):
     return ["format", "what it writes", "default", "from"], rows
 
 
+def _devices(registry: Registry):
+    return ["what", "value"], [list(row) for row in describe_devices()]
+
+
 def _plugins(registry: Registry):
     rows = [[name, source] for name, source in registry.loaded.sources.items()]
     return ["plugin", "from"], rows
@@ -106,4 +112,5 @@ ROWS = {
     "hypotheses": _hypotheses,
     "reporters": _reporters,
     "plugins": _plugins,
+    "devices": _devices,
 }

@@ -228,11 +228,20 @@ def judge_runs(prediction: Prediction, targets: Sequence[Observation], reference
     """Judge a prediction over every seed of an intervention; seeds pair with the reference's in order."""
     if prediction.change == "within_spread":
         return within_spread(targets, references)
-    pairs = [(t, references[i % len(references)] if references else None) for i, t in enumerate(targets)]
-    judgements = [(t.seed, judge(prediction, t, r)) for t, r in pairs]
+    judgements = seed_judgements(prediction, targets, references)
     if len(judgements) == 1:
         return judgements[0][1]
     return combine_seeds(judgements, prediction.across_seeds)
+
+
+def seed_judgements(prediction: Prediction, targets: Sequence[Observation],
+                    references: Sequence[Observation]) -> list[tuple[int, Judgement]]:
+    """Each seed of an intervention judged on its own, against the reference seed it pairs with (in order).
+
+    The seed-by-seed results are what a sweep's rate counts; `judge_runs` combines them into one.
+    """
+    pairs = [(t, references[i % len(references)] if references else None) for i, t in enumerate(targets)]
+    return [(t.seed, judge(prediction, t, r)) for t, r in pairs]
 
 
 def combine_seeds(judgements: Sequence[tuple[int, Judgement]], mode: str) -> Judgement:

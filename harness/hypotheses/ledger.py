@@ -18,6 +18,7 @@ from rich.text import Text
 from harness.layout import print_rows
 
 from harness.hypotheses.judge import Judgement, decide, judge_runs, show, spread
+from harness.hypotheses.statistics import ALPHA, adjust, hypothesis_statistics, prediction_statistics
 from harness.hypotheses.runs import (
     LedgerOptions, Plan, RunResult, execute_plan, needs_profile_above, observe, plan, reference, results_for, targets,
 )
@@ -28,6 +29,8 @@ from harness.store import atomic_write_bytes, atomic_write_json
 LEDGER_SCHEMA = 1
 STYLES = {"supported": "green", "refuted": "red", "inconclusive": "yellow"}
 BRIEF = 120
+NUMBER_COLUMNS = ("n", "rate [95% CI]", "p", "q")
+"""Seeds decided, the share showing the predicted response with its Wilson interval, Fisher's p, BH's q."""
 
 
 def default_ledger_dir() -> Path:
@@ -46,11 +49,13 @@ def judge_prediction(spec: HypothesisSpec, prediction: Prediction, results: Mapp
     references = readings.get(base, []) if base else []
     judgement = every(judge_runs(prediction, readings[label], references) for label in targets(spec, prediction))
     spreads = {label: stats for label, observed in readings.items() if (stats := spread(observed))}
+    statistics = prediction_statistics(prediction, readings, base, targets(spec, prediction))
     record = {"check": prediction.check, "stage": prediction.stage, "change": prediction.change,
               "value": prediction.value, "field": prediction.field, "role": prediction.role,
               "intervention": prediction.intervention, "reference": base, "note": prediction.note,
               "holds": judgement.holds, "text": judgement.text,
-              "evidence": [obs.to_dict() for observed in readings.values() for obs in observed], "spread": spreads}
+              "evidence": [obs.to_dict() for observed in readings.values() for obs in observed], "spread": spreads,
+              "statistics": statistics}
     return judgement, record
 
 
@@ -77,6 +82,7 @@ def judge_hypothesis(spec: HypothesisSpec, results: Mapping[str, list[RunResult]
              "notes": spec.notes, "predictions": [], "runs": {}}
     if results is None:
         return {**entry, "verdict": f"needs {spec.needs_profile}", "run_failed": False,
+                "statistics": hypothesis_statistics([], spec.require),
                 "reason": f"needs {spec.needs_profile}: {spec.needs_reason or 'the ' + profile + ' profile cannot decide it'}",
                 "agreement": "not run"}
     tests, controls = [], []
@@ -91,11 +97,13 @@ def judge_hypothesis(spec: HypothesisSpec, results: Mapping[str, list[RunResult]
         custom = custom_evaluation(spec, results)
         tests.append(custom)
         entry["predictions"].append({"check": "evaluate()", "stage": "", "change": "custom", "role": "test",
-                                     "holds": custom.holds, "text": custom.text, "evidence": [], "spread": {}})
+                                     "holds": custom.holds, "text": custom.text, "evidence": [], "spread": {},
+                                     "statistics": None})
     verdict, reason, run_failed = decide(tests, controls, spec.require)
     entry["runs"] = {label: [{"name": r.name, "seed": r.seed, "error": r.error} for r in runs]
                      for label, runs in results.items() if runs}
-    return {**entry, "verdict": verdict, "reason": reason, "run_failed": run_failed,
+    statistics = hypothesis_statistics([p["statistics"] for p in entry["predictions"] if p["role"] == "test"], spec.require)
+    return {**entry, "verdict": verdict, "reason": reason, "run_failed": run_failed, "statistics": statistics,
             "agreement": agreement(verdict, spec.expected_verdict)}
 
 
@@ -118,13 +126,14 @@ def run_ledger(specs: list[HypothesisSpec], registry: Registry, options: LedgerO
     done = execute_plan(planned, options, registry, folder, progress)
     entries = [judge_hypothesis(spec, results_for(spec, planned, done) if spec.id in planned.uses else None,
                                 options.profile) for spec in specs]
+    adjust(entries)
     inconclusive = [e["id"] for e in entries if e["verdict"] == "inconclusive"]
     ledger = {
         "schema_version": LEDGER_SCHEMA,
         "kind": "hypotheses",
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "settings": {"profile": options.profile, "scenario": options.scenario, "seeds": options.seeds,
-                     "cache": options.use_cache, "command": sys.argv[:], "folder": str(folder)},
+                     "cache": options.use_cache, "command": sys.argv[:], "folder": str(folder), "alpha": ALPHA},
         "runs": [{"name": ex.name, "description": run.describe(), "setup": run.describe(seed=False), "stage": planned.stages[run],
                   "folder": f"runs/{ex.name}", "seconds": round(ex.seconds, 2), "error": ex.error,
                   "summary": ex.report["summary"] if ex.report else None} for run, ex in done.items()],
@@ -142,12 +151,32 @@ def run_ledger(specs: list[HypothesisSpec], registry: Registry, options: LedgerO
 def print_table(ledger: dict[str, Any], console: Console) -> None:
     """The ledger as one table (compact rows where it does not fit): verdict, the spec's verdict,
     agreement and the deciding evidence."""
-    rows = [[entry["id"], Text(entry["verdict"], style=STYLES.get(entry["verdict"], "cyan")),
+    rows = [[entry["id"], Text(entry["verdict"], style=STYLES.get(entry["verdict"], "cyan")), *numbers(entry["statistics"]),
              entry["expected_verdict"] or "untested", entry["agreement"], Text(brief(entry["reason"]))]
             for entry in ledger["hypotheses"]]
-    print_rows(console, f"hypotheses ({ledger['settings']['profile']})", ("id", "verdict", "spec", "agreement", "evidence"), rows)
+    print_rows(console, f"hypotheses ({ledger['settings']['profile']})",
+               ("id", "verdict", *NUMBER_COLUMNS, "spec", "agreement", "evidence"), rows)
     counts = ", ".join(f"{n} {verdict}" for verdict, n in ledger["counts"].items())
     console.print(f"{counts}; ledger: {Path(ledger['settings']['folder']) / 'ledger.md'}", highlight=False)
+
+
+def numbers(stats: Mapping[str, Any] | None) -> list[str]:
+    """n, rate [CI], p and q of a prediction or hypothesis as short cells ("-" where there is none)."""
+    stats = stats or {}
+    n = str(stats["n"]) if stats.get("n") else "-"
+    rate = f"{stats['rate']:.2f} [{stats['ci'][0]:.2f}, {stats['ci'][1]:.2f}]" if stats.get("n") else "-"
+    return [n, rate, *(f"{stats[key]:.2g}" if stats.get(key) is not None else "-" for key in ("p", "q"))]
+
+
+def significance(stats: Mapping[str, Any], alpha: float) -> str:
+    """The statistics line of a hypothesis in words: n, rate, p with how it was chosen, q and significance."""
+    n, rate, p, q = numbers(stats)
+    if n == "-":
+        return "no seed decided a test prediction"
+    words = f"n {n}, rate {rate}; " + (f"p {p} ({stats['p_rule']})" if stats.get("p") is not None else f"no p: {stats['p_rule']}")
+    if stats.get("q") is None:
+        return words
+    return words + f"; q {q} (Benjamini–Hochberg): {'' if stats['significant'] else 'not '}significant at q ≤ {alpha:g}"
 
 
 def brief(text: str, limit: int = BRIEF) -> str:
@@ -165,14 +194,16 @@ def markdown(ledger: dict[str, Any]) -> str:
     lines = [f"# Hypotheses ledger ({settings['profile']} profile)", "",
              f"Created {ledger['created']}; scenario {settings['scenario'] or 'per hypothesis'}; "
              f"seed sweeps {settings['seeds'] or 'as declared'}.", "",
-             "| id | verdict | spec verdict | agreement | reason |", "|---|---|---|---|---|"]
+             "| id | verdict | " + " | ".join(NUMBER_COLUMNS) + " | spec verdict | agreement | reason |", "|---" * 9 + "|"]
     for e in ledger["hypotheses"]:
-        lines.append(f"| [{e['id']}](#{e['id'].lower()}) | **{e['verdict']}** | {_cell(e['expected_verdict'] or 'untested')} "
+        lines.append(f"| [{e['id']}](#{e['id'].lower()}) | **{e['verdict']}** | " + " | ".join(numbers(e["statistics"]))
+                     + f" | {_cell(e['expected_verdict'] or 'untested')} "
                      f"| {_cell(e['agreement'])} | {_cell(brief(e['reason']))} |")
     names = {run["name"]: run for run in ledger["runs"]}
     for e in ledger["hypotheses"]:
         lines += ["", f"## {e['id']}", "", f"**{e['title']}** (spec {e['spec_section'] or '-'}). {e['statement']}", "",
                   f"- verdict: **{e['verdict']}**: {e['reason']}",
+                  f"- statistics: {significance(e['statistics'], settings.get('alpha', ALPHA))}",
                   f"- published: {e['published_verdict'] or '-'}; the verdict reached: {e['agreement']}"]
         if e["notes"]:
             lines.append(f"- notes: {e['notes']}")
@@ -181,7 +212,7 @@ def markdown(ledger: dict[str, Any]) -> str:
                               for r in runs)
             lines.append(f"- run `{label}`: {names[runs[0]['name']]['setup']}: {links}")
         if e["predictions"]:
-            lines += ["", "| role | check | predicted | held | evidence |", "|---|---|---|---|---|"]
+            lines += ["", "| role | check | predicted | held | n | rate [95% CI] | p | evidence |", "|---" * 8 + "|"]
         for p in e["predictions"]:
             target = f" {show(p['value'])}" if p.get("value") is not None else ""
             where = (p["check"] if "@" in p["check"] or not p["stage"] else f"{p['check']}@{p['stage']}") + (
@@ -189,7 +220,8 @@ def markdown(ledger: dict[str, Any]) -> str:
             readings = "; ".join(f"{o['run']} s{o['seed']}: {o['status']} {show(o['measured'])}" for o in p["evidence"])
             spreads = "; ".join(f"{label} spread {show(s['spread'])} (mean {show(s['mean'])})" for label, s in p["spread"].items())
             held = {True: "yes", False: "no", None: "undecided"}[p["holds"]]
-            lines.append(f"| {p['role']} | {_cell(where)} | {p['change']}{_cell(target)} | {held} | "
+            n, rate, pvalue, _ = numbers(p.get("statistics"))
+            lines.append(f"| {p['role']} | {_cell(where)} | {p['change']}{_cell(target)} | {held} | {n} | {rate} | {pvalue} | "
                          f"{_cell(p['text'])}" + (f"<br>{_cell(readings)}" if readings else "")
                          + (f"<br>{_cell(spreads)}" if spreads else "") + " |")
     if ledger["warnings"]:
