@@ -70,12 +70,14 @@ def check_floor_matches(floor: Mapping[str, Any], path: Path, pipelines: Mapping
                              f"(side {side.upper()}); record a floor for it with `harness noise`")
 
 
-def score(subject: str, name: str, side: str, statistic: str, value: float, floor_mean: float, floor_std: float,
+def score(subject: str, name: str, side: str, statistic: str, value: float, spread: Mapping[str, Any],
           offset: float) -> NoiseScore:
     """`offset` is the value's distance from the floor (B − A for an artifact, measured − mean for a check)."""
-    z = offset / floor_std if floor_std > 0 else None
+    std = spread["std"]
+    z = offset / std if std > 0 else None
     inside = abs(z) < NOISE_Z_LIMIT if z is not None else offset == 0
-    return NoiseScore(subject, name, side, statistic, value, floor_mean, floor_std, z, inside)
+    return NoiseScore(subject, name, side, statistic, value, spread["mean"], std, z, inside,
+                      spread.get("supported_tolerance"))
 
 
 def _size(s: NoiseScore) -> float:
@@ -94,8 +96,7 @@ def artifact_scores(entry: StageVerdict, floor: Mapping[str, Any], run_dir: Path
         if comparison.artifact not in known:
             continue
         a, b = (artifact_statistics(r.get("artifacts", {}).get(comparison.artifact, {})) for r in records)
-        scores = [score("artifact", comparison.artifact, "b-a", stat, b[stat] - a[stat], spread["mean"], spread["std"],
-                        b[stat] - a[stat])
+        scores = [score("artifact", comparison.artifact, "b-a", stat, b[stat] - a[stat], spread, b[stat] - a[stat])
                   for stat, spread in known[comparison.artifact]["statistics"].items() if stat in a and stat in b]
         if scores:
             out.append(max(scores, key=_size))
@@ -109,8 +110,7 @@ def finding_scores(entry: StageVerdict, floor: Mapping[str, Any]) -> list[NoiseS
     for finding in entry.findings:
         measured, spread = number(finding.measured), known.get(finding.check)
         if measured is not None and spread is not None:
-            out.append(score("check", finding.check, finding.side, "measured", measured, spread["mean"], spread["std"],
-                             measured - spread["mean"]))
+            out.append(score("check", finding.check, finding.side, "measured", measured, spread, measured - spread["mean"]))
     return out
 
 
@@ -122,8 +122,3 @@ def score_report(report: Report, floor: Mapping[str, Any], path: Path, run_dir: 
                 "profile": floor["profile"], "seeds": floor["seeds"], "z_limit": NOISE_Z_LIMIT}
     return replace(report, stages=stages, settings={**report.settings, "noise": recorded})
 
-
-def supported_tolerances(floor: Mapping[str, Any]) -> dict[tuple[str, str], float]:
-    """(stage, check) → the smallest tolerance the floor supports for it."""
-    return {(stage, check): entry["supported_tolerance"]
-            for stage, checks in floor["checks"].items() for check, entry in checks.items()}

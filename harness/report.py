@@ -192,6 +192,8 @@ class NoiseScore:
     floor_std: float
     z: float | None
     inside: bool
+    supported_tolerance: float | None = None
+    """For a check: the smallest tolerance the floor supports, |floor mean − expected| + 5·floor std."""
 
     def __post_init__(self) -> None:
         if self.subject not in NOISE_SUBJECTS:
@@ -202,7 +204,9 @@ class NoiseScore:
         """`X.train mean z=+41.3 (outside the floor)`: what the console and markdown print."""
         label = f"{self.name} {self.statistic}" if self.subject == "artifact" else f"{self.name} ({self.side.upper()})"
         score = f"z={self.z:+.1f}" if self.z is not None else ("z=0 (no spread)" if self.inside else "z=inf (no spread)")
-        return f"{label} {score} ({'inside' if self.inside else 'outside'} the floor)"
+        supported = (f"; smallest tolerance the floor supports {self.supported_tolerance:.3g}"
+                     if self.supported_tolerance is not None else "")
+        return f"{label} {score} ({'inside' if self.inside else 'outside'} the floor{supported})"
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -212,7 +216,7 @@ class NoiseScore:
         r = Reader(data, where)
         return cls(r.choice("subject", NOISE_SUBJECTS), r.str("name"), r.str("side"), r.str("statistic"),
                    r.number("value"), r.number("floor_mean"), r.number("floor_std"), r.number("z", optional=True),
-                   r.bool("inside"))
+                   r.bool("inside"), r.number("supported_tolerance", optional=True))
 
 
 @dataclass(frozen=True)
