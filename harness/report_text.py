@@ -79,7 +79,7 @@ NONDETERMINISM_HEADING = "nondeterministic stages (two runs on the same seed dif
 
 def noise_lines(report: Report) -> list[str]:
     """One line per stage scored against `--noise`: its largest |z|, inside or outside the floor, and how many of
-    its scores are outside; then each check's score (with the smallest tolerance the floor supports)."""
+    its scores are outside; then each other check outside the floor (with the smallest tolerance the floor supports)."""
     lines = []
     for entry in report.stages:
         loudest = entry.loudest_noise
@@ -88,7 +88,8 @@ def noise_lines(report: Report) -> list[str]:
         outside = sum(not score.inside for score in entry.noise)
         where = f"{outside} of {len(entry.noise)} outside" if outside else "every difference inside the floor"
         lines.append(f"{entry.stage}: largest {loudest.text}; {where}")
-        lines += [f"  {score.text}" for score in entry.noise if score.subject == "check" and score is not loudest]
+        lines += [f"  {score.text}" for score in entry.noise
+                  if score.subject == "check" and not score.inside and score is not loudest]
     return lines
 
 
