@@ -27,6 +27,10 @@ VERDICTS = ("ok", "equal", "expected", "skipped", "differs", "break", "error")
 """Stage verdicts from best to worst."""
 FINDING_STATUSES = ("pass", "fail", "error", "n/a")
 ISOLATION_STATUSES = ("introduced", "inherited", "compensating", "not_applicable")
+NOISE_SUBJECTS = ("artifact", "check")
+"""What a noise score measures: an artifact's B − A difference, or a check's measured value (harness.noise_scores)."""
+NOISE_Z_LIMIT = 3.0
+"""|z| below this is inside the floor: indistinguishable from the pipeline's own seed-to-seed spread."""
 """Where `harness diff --isolate` places a stage's difference (see harness.isolate)."""
 EXIT_OK, EXIT_DIFFERS, EXIT_USAGE, EXIT_STAGE_ERROR = 0, 1, 2, 3
 REPORT_FILE = "report.json"
@@ -170,6 +174,52 @@ class Isolation:
 
 
 @dataclass(frozen=True)
+class NoiseScore:
+    """A difference or check value measured against a noise floor (`--noise FLOOR`).
+
+    For an artifact, `value` is B − A of one summary `statistic` (mean, std, rms of the array, or a scalar's
+    value) and `floor_std` that statistic's seed-to-seed std; for a check, `value` is the measured value on
+    `side` and `floor_mean`/`floor_std` its spread over seeds. `z` is None where the floor has no spread (the
+    statistic is the same on every seed); `inside` then means the value sits exactly on the floor.
+    """
+
+    subject: str
+    name: str
+    side: str
+    statistic: str
+    value: float
+    floor_mean: float
+    floor_std: float
+    z: float | None
+    inside: bool
+    supported_tolerance: float | None = None
+    """For a check: the smallest tolerance the floor supports, |floor mean − expected| + 5·floor std."""
+
+    def __post_init__(self) -> None:
+        if self.subject not in NOISE_SUBJECTS:
+            raise ReportError(f"noise subject {self.subject!r} is not one of {', '.join(NOISE_SUBJECTS)}")
+
+    @property
+    def text(self) -> str:
+        """`X.train mean z=+41.3 (outside the floor)`: what the console and markdown print."""
+        label = f"{self.name} {self.statistic}" if self.subject == "artifact" else f"{self.name} ({self.side.upper()})"
+        score = f"z={self.z:+.1f}" if self.z is not None else ("z=0 (no spread)" if self.inside else "z=inf (no spread)")
+        supported = (f"; smallest tolerance the floor supports {self.supported_tolerance:.3g}"
+                     if self.supported_tolerance is not None else "")
+        return f"{label} {score} ({'inside' if self.inside else 'outside'} the floor{supported})"
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> "NoiseScore":
+        r = Reader(data, where)
+        return cls(r.choice("subject", NOISE_SUBJECTS), r.str("name"), r.str("side"), r.str("statistic"),
+                   r.number("value"), r.number("floor_mean"), r.number("floor_std"), r.number("z", optional=True),
+                   r.bool("inside"), r.number("supported_tolerance", optional=True))
+
+
+@dataclass(frozen=True)
 class StageVerdict:
     """One stage of a run or diff: each side's status, the comparisons, the findings and the verdict."""
 
@@ -182,6 +232,16 @@ class StageVerdict:
     only: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     findings: tuple[Finding, ...] = ()
     isolation: Isolation | None = None
+    noise: tuple[NoiseScore, ...] = ()
+    nondeterministic: Mapping[str, str] = field(default_factory=dict)
+    """Side → first artifact that differed when the side ran twice on the same seed (`--check-determinism`)."""
+
+    @property
+    def loudest_noise(self) -> NoiseScore | None:
+        """The noise score with the largest |z| (no spread and off the floor counts as largest)."""
+        def size(score: NoiseScore) -> float:
+            return abs(score.z) if score.z is not None else (0.0 if score.inside else float("inf"))
+        return max(self.noise, key=size, default=None)
 
     @classmethod
     def decide(cls, stage: str, sides: Mapping[str, SideStatus], comparisons: tuple[Comparison, ...],
@@ -217,7 +277,9 @@ class StageVerdict:
                 "comparisons": [c.to_dict() for c in self.comparisons],
                 "only": {side: list(names) for side, names in self.only.items()},
                 "findings": [f.to_json() for f in self.findings],
-                **({"isolation": self.isolation.to_json()} if self.isolation else {})}
+                **({"isolation": self.isolation.to_json()} if self.isolation else {}),
+                **({"noise": [score.to_json() for score in self.noise]} if self.noise else {}),
+                **({"nondeterministic": dict(self.nondeterministic)} if self.nondeterministic else {})}
 
     @classmethod
     def from_json(cls, data: Any, where: str) -> "StageVerdict":
@@ -232,7 +294,10 @@ class StageVerdict:
                    only={s: tuple(names) for s, names in r.mapping("only", default={}).items()},
                    findings=tuple(Finding.from_json(f, f"{where}.findings[{i}]")
                                   for i, f in enumerate(r.list("findings", default=[]))),
-                   isolation=Isolation.from_json(isolation, f"{where}.isolation") if isolation is not None else None)
+                   isolation=Isolation.from_json(isolation, f"{where}.isolation") if isolation is not None else None,
+                   noise=tuple(NoiseScore.from_json(n, f"{where}.noise[{i}]")
+                               for i, n in enumerate(r.list("noise", default=[]))),
+                   nondeterministic={s: str(a) for s, a in r.mapping("nondeterministic", default={}).items()})
 
 
 def comparison_from_json(data: Any, where: str) -> Comparison:

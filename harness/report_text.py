@@ -73,6 +73,51 @@ def isolation_lines(report: Report) -> list[str]:
     return lines
 
 
+NOISE_HEADING = "against the noise floor"
+NONDETERMINISM_HEADING = "nondeterministic stages (two runs on the same seed differ)"
+
+
+def noise_lines(report: Report) -> list[str]:
+    """One line per stage scored against `--noise`: its largest |z|, inside or outside the floor, and how many of
+    its scores are outside; then each other check outside the floor (with the smallest tolerance the floor supports)."""
+    lines = []
+    for entry in report.stages:
+        loudest = entry.loudest_noise
+        if loudest is None:
+            continue
+        outside = sum(not score.inside for score in entry.noise)
+        where = f"{outside} of {len(entry.noise)} outside" if outside else "every difference inside the floor"
+        lines.append(f"{entry.stage}: largest {loudest.text}; {where}")
+        lines += [f"  {score.text}" for score in entry.noise
+                  if score.subject == "check" and not score.inside and score is not loudest]
+    return lines
+
+
+def nondeterminism_lines(report: Report) -> list[str]:
+    """`stage: A: first differing artifact X`, one per stage `--check-determinism` found differing; or one line
+    saying every stage was reproduced bit for bit."""
+    if not report.settings.get("check_determinism"):
+        return []
+    lines, first = [], {}
+    for entry in report.stages:
+        parts = []
+        for side, artifact in entry.nondeterministic.items():
+            since = f" (its inputs already differed: {first[side]})" if side in first else ""
+            parts.append(f"{side_name(side)}: first differing artifact {artifact}{since}")
+            first.setdefault(side, entry.stage)
+        if parts:
+            lines.append(f"{entry.stage}: " + ", ".join(parts))
+    return lines or ["none: every stage's artifacts were identical on the second run"]
+
+
+def note_sections(report: Report) -> list[tuple[str, list[str]]]:
+    """The noise-floor and determinism notes of a report, as (heading, lines), for reporters to print as they are."""
+    floor = report.settings.get("noise")
+    heading = f"{NOISE_HEADING} {floor['floor']} (inside: |z| below {floor['z_limit']:g})" if floor else NOISE_HEADING
+    sections = [(heading, noise_lines(report)), (NONDETERMINISM_HEADING, nondeterminism_lines(report))]
+    return [(title, lines) for title, lines in sections if lines]
+
+
 def numbers(finding: Finding) -> str:
     """`measured …, expected …, tolerance …` of a finding."""
     return (f"measured {fmt(finding.measured)}, expected {fmt(finding.expected)}, "

@@ -16,12 +16,14 @@ from rich.console import Console
 from rich.text import Text
 
 from harness.data.variant import data_pipeline_name, install
+from harness.determinism import mark_nondeterministic, second_pass
 from harness.device import check_device_choice, gpu_available
 from harness.diff import build_report
 from harness.errors import DeviceError, StorageError, UsageError, storage_error
 from harness.isolate import isolate
 from harness.knobs import check_choice, effective_knobs
 from harness.manager import PluginOptions, Registry
+from harness.noise_floor import check_floor_matches, load_floor, score_report
 from harness.progress import make_progress
 from harness.report import Report, write_report
 from harness.runner import run_jobs
@@ -55,6 +57,10 @@ class Invocation:
     isolate: bool = False
     data: Path | None = None
     data_format: str = "auto"
+    noise: Path | None = None
+    """A floor from `harness noise`: differences and check values are also scored as z against it."""
+    check_determinism: bool = False
+    """Run each side a second time, uncached, and mark the stages whose artifacts differ."""
 
 
 def auto_threads(sides: int, jobs: int) -> tuple[int, int]:
@@ -130,6 +136,7 @@ def execute(inv: Invocation, registry: Registry, console: Console, progress_cons
     settings, knobs = validate(inv, registry)
     if data:
         settings["data"] = {"path": str(inv.data.resolve()), "format": inv.data_format}
+    floor = noise_floor(inv, registry, settings)
     if inv.device == "gpu" and not gpu_available():
         raise DeviceError("--device gpu was requested but TensorFlow sees no GPU on this machine; use --device auto or cpu")
     run_dir = Path(inv.out) if inv.out else default_run_dir(inv.sides)
@@ -149,12 +156,28 @@ def execute(inv: Invocation, registry: Registry, console: Console, progress_cons
     report = build_report(registry, outcomes, settings, knobs)
     if inv.isolate and len(outcomes) == 2:
         report = isolate(registry, report, outcomes, settings, knobs, progress_console)
+    if floor is not None:
+        report = score_report(report, floor, inv.noise, run_dir)
+    if inv.check_determinism:
+        second_pass(outcomes, inv.jobs, progress_console)
+        report = mark_nondeterministic(replace(report, settings={**report.settings, "check_determinism": True}),
+                                       {side: outcome.job for side, outcome in outcomes.items()})
     unwritten = store_report(run_dir, report)
     render(report, run_dir, inv.formats, registry, console)
     failure = unwritten or next((o.storage_error for o in outcomes.values() if o.storage_error), None)
     if failure:
         raise StorageError(failure)
     return report, report.exit_code
+
+
+def noise_floor(inv: Invocation, registry: Registry, settings: dict[str, Any]) -> dict[str, Any] | None:
+    """The `--noise` floor, checked against every side's pipeline, the scenario and the profile before anything runs."""
+    if inv.noise is None:
+        return None
+    floor = load_floor(inv.noise)
+    pipelines = {side: (name, registry.pipeline(name).base) for side, name in inv.sides.items()}
+    check_floor_matches(floor, inv.noise, pipelines, settings["scenario"], inv.profile)
+    return floor
 
 
 def install_data(inv: Invocation, registry: Registry) -> dict[str, tuple[str, str, str]]:

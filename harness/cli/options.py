@@ -42,6 +42,11 @@ def run_options(func: Callable) -> Callable:
                      help="Run from a data file (PtychoPINN NPZ or ptychodus HDF5): it replaces the stages up to simulate."),
         click.option("--data-format", default="auto", show_default=True, type=click.Choice(["auto", "npz", "hdf5"]),
                      help="Format of --data (auto: detected from the file's content)."),
+        click.option("--noise", type=click.Path(dir_okay=False), default=None, metavar="FLOOR",
+                     help="A floor from `harness noise`: also score every numeric difference and check value as z against it."),
+        click.option("--check-determinism", is_flag=True,
+                     help="Run each side twice on the same seed (the second uncached, into <run>/determinism) and mark "
+                          "the stages whose artifacts differ."),
         click.option("--set", "assignments", multiple=True, metavar="[a.|b.]KNOB=VALUE", help="Set a knob (on side a or b in a diff). Repeatable."),
         click.option("--out", type=click.Path(file_okay=False), default=None, help="Run folder (default runs/<UTC time>-<pipelines>)."),
         click.option("--format", "formats", default="console", show_default=True, help="Comma list of report formats (see `harness list reporters`)."),
@@ -105,4 +110,6 @@ def common_invocation_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
         "plugins": plugin_options(kwargs["plugins"]),
         "data": Path(kwargs["data"]) if kwargs["data"] else None,
         "data_format": kwargs["data_format"],
+        "noise": Path(kwargs["noise"]) if kwargs["noise"] else None,
+        "check_determinism": kwargs["check_determinism"],
     }

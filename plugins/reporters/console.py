@@ -22,6 +22,7 @@ from harness.report_text import (
     finding_text,
     first_finding_text,
     isolation_lines,
+    note_sections,
     not_applicable,
     not_applicable_text,
     numbers,
@@ -190,6 +191,8 @@ def render_console(report: Report, run_dir: Path, console: Console) -> None:
     isolated = isolation_lines(report)
     if isolated:
         lines += [Text(f"{ISOLATION_HEADING}:", style="bold"), *(Text(f"  {line}") for line in isolated)]
+    for heading, notes in note_sections(report):
+        lines += [Text(f"{heading}:", style="bold"), *(Text(f"  {line}") for line in notes)]
     if any(entry.findings for entry in report.stages):
         lines += category_lines(report)
     broken = report.first_break

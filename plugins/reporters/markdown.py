@@ -22,6 +22,7 @@ from harness.report_text import (
     first_finding_text,
     focus_stage,
     isolation_lines,
+    note_sections,
     knob_label,
     not_applicable,
     not_applicable_text,
@@ -139,6 +140,11 @@ def _isolation(report: Report) -> list[str]:
             *(f"- {markdown_inline(line)}" for line in found), ""]
 
 
+def _notes(report: Report) -> list[str]:
+    return [line for heading, notes in note_sections(report)
+            for line in (f"## {markdown_inline(heading)}", "", *(f"- {markdown_inline(n.strip())}" for n in notes), "")]
+
+
 def _not_applicable(report: Report) -> list[str]:
     found = not_applicable(report)
     if not found:
@@ -173,7 +179,7 @@ def _figures(report: Report, run_dir: Path) -> list[str]:
 
 def render_markdown(report: Report, run_dir: Path) -> str:
     """The whole report as Markdown text."""
-    lines = [*_header(report), *_stage_table(report), *_categories(report), *_isolation(report), *_focus(report),
+    lines = [*_header(report), *_stage_table(report), *_categories(report), *_isolation(report), *_notes(report), *_focus(report),
              *_not_applicable(report), *_errors(report), *_figures(report, Path(run_dir))]
     if report.warnings:
         lines += ["## Warnings", "", *(f"- {markdown_inline(w)}" for w in report.warnings), ""]
