@@ -9,7 +9,7 @@ import click
 from rich.text import Text
 
 from harness.cli import EXIT_CODES_HELP
-from harness.cli.options import consoles, execution_options, parse_threads, plugin_options
+from harness.cli.options import cluster_options, consoles, execution_options, parse_threads, plugin_options
 from harness.errors import UsageError
 from harness.manager import build_registry
 from harness.session import Invocation
@@ -20,14 +20,6 @@ from harness.sweep.table import build_table, markdown, write_table
 SWEEP_THREADS = (1, 1)
 """TensorFlow threads per side unless --threads says otherwise, on every executor, so the bits (device stage keys
 include the threads) do not depend on where a sweep ran."""
-
-
-def cluster_options(func: Any) -> Any:
-    """--scheduler, --workers: where runs execute on Dask (shared by `sweep` and `hypotheses run`)."""
-    func = click.option("--workers", type=int, default=None,
-                        help="Workers of the LocalCluster started for the runs (default: one per core).")(func)
-    return click.option("--scheduler", default=None, metavar="ADDRESS",
-                        help="Run on an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of a LocalCluster.")(func)
 
 
 @click.command("sweep", epilog=EXIT_CODES_HELP + " A sweep exits with the worst of its runs' codes.")
