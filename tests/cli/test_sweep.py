@@ -96,7 +96,7 @@ def test_dask_sweep_equals_the_sequential_one_even_when_a_worker_dies(harness_cl
                                                                       sequential, monkeypatch):
     table, checksums = sequential
     assert [row["seed"] for row in table["rows"]] == [1, 2, 3, 4]
-    assert len(checksums) == 4 * 2 * 4 + 4  # 4 runs × 2 sides × (config, probe, X) + diffraction and energy
+    assert len(checksums) == 4 * 2 * 5  # 4 runs × 2 sides × (config, probe, diffraction, energy, X)
     plain = sweep(harness_cli, sample_plugin, tmp_path / "dask", "--workers", "2")
     assert plain == table
     assert artifact_checksums(tmp_path / "dask") == checksums
