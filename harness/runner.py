@@ -140,9 +140,14 @@ def _served_from_cache(job: SideJob, outcomes: dict[str, SideOutcome], listener:
         return False
     if not complete:
         return False
-    for event in [{"type": "start", "side": job.side, "pipeline": job.pipeline}, *buffered, {"type": "exit", "side": job.side}]:
-        _record(event, outcomes, {}, listener)
+    record_events(job, buffered, outcomes, listener)
     return True
+
+
+def record_events(job: SideJob, events: list[dict[str, Any]], outcomes: dict[str, SideOutcome], listener: Listener) -> None:
+    """Record the events of a side that ran elsewhere (here from the cache, or on a Dask worker) as if relayed live."""
+    for event in [{"type": "start", "side": job.side, "pipeline": job.pipeline}, *events, {"type": "exit", "side": job.side}]:
+        _record(event, outcomes, {}, listener)
 
 
 def _drain(events: Any, outcomes: dict[str, SideOutcome], running: dict[str, Any], listener: Listener) -> None:

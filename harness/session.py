@@ -26,7 +26,7 @@ from harness.manager import PluginOptions, Registry
 from harness.noise_floor import check_floor_matches, load_floor, score_report
 from harness.progress import make_progress
 from harness.report import Report, write_report
-from harness.runner import run_jobs
+from harness.runner import SideOutcome, run_jobs
 from harness.stages import parse_stage_selection, stages_to_run
 from harness.store import atomic_write_bytes, atomic_write_json, default_cache_dir
 from harness.worker import SideJob
@@ -124,12 +124,34 @@ def check_seed(seed: int) -> None:
         raise UsageError(f"--seed must be an integer from {low} to {high}, got {seed}")
 
 
+@dataclass
+class PreparedRun:
+    """A validated run whose folder and manifest exist: the side jobs to run, and what its report needs."""
+
+    inv: Invocation
+    settings: dict[str, Any]
+    knobs: dict[str, dict[str, Any]]
+    run_dir: Path
+    jobs: list[SideJob]
+
+
 def execute(inv: Invocation, registry: Registry, console: Console, progress_console: Console) -> tuple[Report, int]:
     """Run every side, build and store the report, render the chosen formats; return (report, exit code).
 
     A file that cannot be written raises StorageError (exit 2) naming it; the report is still shown
     when only its files failed.
     """
+    prepared = prepare(inv, registry, progress_console)
+    with make_progress(progress_console, prepared.inv.sides, tuple(prepared.settings["stages_run"])) as progress:
+        outcomes = run_jobs(prepared.jobs, prepared.inv.jobs, progress)
+    return finish(prepared, outcomes, registry, console, progress_console)
+
+
+def prepare(inv: Invocation, registry: Registry, progress_console: Console) -> PreparedRun:
+    """Validate the invocation, create the run folder and its manifest, and make each side's job.
+
+    Split from `execute` so an executor that runs side jobs elsewhere (harness.sweep, on Dask) validates,
+    stores and reports exactly as a single run does."""
     data = install_data(inv, registry)
     if data:
         inv = replace(inv, sides={side: data_pipeline_name(name) for side, name in inv.sides.items()})
@@ -151,8 +173,13 @@ def execute(inv: Invocation, registry: Registry, console: Console, progress_cons
                 data=data.get(side))
         for side, name in inv.sides.items()
     ]
-    with make_progress(progress_console, inv.sides, tuple(settings["stages_run"])) as progress:
-        outcomes = run_jobs(jobs, inv.jobs, progress)
+    return PreparedRun(inv, settings, knobs, run_dir, jobs)
+
+
+def finish(prepared: PreparedRun, outcomes: dict[str, SideOutcome], registry: Registry, console: Console,
+           progress_console: Console) -> tuple[Report, int]:
+    """Build the report from the sides' outcomes (their artifacts are in the run folder), store and render it."""
+    inv, settings, knobs, run_dir = prepared.inv, prepared.settings, prepared.knobs, prepared.run_dir
     report = build_report(registry, outcomes, settings, knobs)
     if inv.isolate and len(outcomes) == 2:
         report = isolate(registry, report, outcomes, settings, knobs, progress_console)

@@ -357,12 +357,19 @@ def worker_main(job: SideJob, queue: Any) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _capture_native_stderr(job.side_dir)
     try:
-        run_job(job, queue.put)
-    except OSError as exc:  # the run folder or the cache failed under it: the user's to fix
-        queue.put({"type": "fatal", "side": job.side, "storage": True, "traceback": traceback.format_exc(),
-                   "error": f"StorageError: {storage_error(exc, 'use', 'check the path is writable and the disk has space')}"})
-    except BaseException as exc:  # reported to the host, which decides the exit code
-        queue.put({"type": "fatal", "side": job.side, "error": f"{type(exc).__name__}: {exc}",
-                   "traceback": traceback.format_exc()})
+        run_reporting(job, queue.put)
     finally:
         queue.put({"type": "exit", "side": job.side})
+
+
+def run_reporting(job: SideJob, emit: Emit) -> None:
+    """Run the job; an error outside any stage becomes a `fatal` event instead of escaping (the host, or a
+    sweep's Dask task, decides the exit code from the events)."""
+    try:
+        run_job(job, emit)
+    except OSError as exc:  # the run folder or the cache failed under it: the user's to fix
+        emit({"type": "fatal", "side": job.side, "storage": True, "traceback": traceback.format_exc(),
+              "error": f"StorageError: {storage_error(exc, 'use', 'check the path is writable and the disk has space')}"})
+    except BaseException as exc:  # reported to the host, which decides the exit code
+        emit({"type": "fatal", "side": job.side, "error": f"{type(exc).__name__}: {exc}",
+              "traceback": traceback.format_exc()})

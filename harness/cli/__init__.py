@@ -77,10 +77,10 @@ def main() -> None:
 
 def _register_commands() -> None:
     from harness.cli import (bisect_cmd, diff_cmd, export_cmd, hypotheses_cmd, list_cmd, noise_cmd, replay_cmd, run_cmd,
-                             show_cmd, verify_cmd)
+                             show_cmd, sweep_cmd, verify_cmd)
 
     for module in (list_cmd, run_cmd, diff_cmd, noise_cmd, show_cmd, verify_cmd, hypotheses_cmd, bisect_cmd, replay_cmd,
-                   export_cmd):
+                   export_cmd, sweep_cmd):
         main.add_command(module.command)
 
 

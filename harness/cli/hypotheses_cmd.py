@@ -7,7 +7,7 @@ import click
 from rich.text import Text
 
 from harness.cli import list_cmd
-from harness.cli.options import consoles, execution_options, parse_threads, plugin_option, plugin_options
+from harness.cli.options import cluster_options, consoles, execution_options, parse_threads, plugin_option, plugin_options
 from harness.errors import UsageError
 from harness.hypotheses import LedgerOptions, run_ledger
 from harness.manager import build_registry
@@ -28,14 +28,17 @@ def command() -> None:
 @click.option("--profile", default="smoke", show_default=True, help="Counts profile for runs that do not name one.")
 @click.option("--seeds", type=click.IntRange(min=1), default=None, help="Seeds per seed sweep (default: as declared).")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Ledger folder (default runs/<UTC time>-hypotheses).")
+@cluster_options
 @execution_options
 @click.pass_context
 def run(ctx: click.Context, ids: tuple[str, ...], run_all: bool, scenario: str | None, profile: str, seeds: int | None,
-        out: str | None, no_cache: bool, cache_dir: str | None, device: str, threads: str, plugins: tuple[str, ...]) -> None:
+        out: str | None, scheduler: str | None, workers: int | None, no_cache: bool, cache_dir: str | None, device: str,
+        threads: str, plugins: tuple[str, ...]) -> None:
     """Run what each hypothesis needs (each distinct run once), judge its prediction and write the ledger."""
     options = LedgerOptions(scenario=scenario, profile=profile, seeds=seeds, out=Path(out) if out else None,
                             use_cache=not no_cache, cache_dir=Path(cache_dir) if cache_dir else None, device=device,
-                            threads=parse_threads(threads), plugins=plugin_options(plugins))
+                            threads=parse_threads(threads), plugins=plugin_options(plugins), scheduler=scheduler,
+                            workers=workers)
     registry = build_registry(options.plugins)
     known = registry.hypotheses
     console, progress = consoles()

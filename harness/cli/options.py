@@ -31,6 +31,14 @@ def execution_options(func: Callable) -> Callable:
     return func
 
 
+def cluster_options(func: Callable) -> Callable:
+    """--scheduler, --workers: where runs execute on Dask (shared by `sweep` and `hypotheses run`)."""
+    func = click.option("--workers", type=int, default=None,
+                        help="Workers of the LocalCluster started for the runs (default: one per core).")(func)
+    return click.option("--scheduler", default=None, metavar="ADDRESS",
+                        help="Run on an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of a LocalCluster.")(func)
+
+
 def run_options(func: Callable) -> Callable:
     """Scenario, profile, seed, stages, knobs, output, formats, cache, device: shared by run and diff."""
     options = [

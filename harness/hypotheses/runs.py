@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -23,9 +22,10 @@ from harness.manager import PluginOptions, Registry
 from harness.rendering import plain
 from harness.report import load_report
 from harness.records import BASELINE, HypothesisSpec, Prediction, RunRequest
-from harness.session import Invocation, execute
+from harness.session import Invocation
 from harness.stages import stage_index
 from harness.store import StageFiles
+from harness.sweep.executors import RunDone, executor_for
 
 PROFILE_ORDER: tuple[str, ...] = ("smoke", "stable", "full")
 ARTIFACT_PREFIX = "artifact:"
@@ -44,6 +44,10 @@ class LedgerOptions:
     device: str = "auto"
     threads: tuple[int, int] | None = None
     plugins: PluginOptions = PluginOptions()
+    scheduler: str | None = None
+    """Dask scheduler address: the runs execute as Dask tasks there (see harness.sweep)."""
+    workers: int | None = None
+    """Workers of a LocalCluster to execute the runs on; with neither, runs execute here one after another."""
 
 
 @dataclass(frozen=True)
@@ -180,31 +184,36 @@ class Executed:
 
 def execute_plan(planned: Plan, options: LedgerOptions, registry: Registry, folder: Path,
                  progress: Console) -> dict[PlannedRun, Executed]:
-    """Run each distinct run once, in plan order, each into `folder/runs/<name>`."""
-    done: dict[PlannedRun, Executed] = {}
-    total = len(planned.stages)
-    for index, (run, stage) in enumerate(planned.stages.items(), start=1):
-        name = run.folder_name(index)
-        progress.print(f"[bold]run {index}/{total}[/bold]: {run.describe()} → {stage}", highlight=False)
-        done[run] = _execute(run, stage, folder / "runs" / name, options, registry, progress)
-    return done
+    """Run each distinct run once, each into `folder/runs/<name>`: in plan order here, or as Dask tasks when
+    `options` names a scheduler or a worker count."""
+    runs = list(planned.stages.items())
+    names = [run.folder_name(index) for index, (run, _) in enumerate(runs, start=1)]
+    invocations = [_invocation(run, stage, folder / "runs" / name, options) for (run, stage), name in zip(runs, names)]
+    labels = [f"{run.describe()} → {stage}" for run, stage in runs]
+    sequential = options.scheduler is None and options.workers is None
+    with executor_for(options.scheduler, options.workers, sequential=sequential) as executor:
+        finished = executor.run(invocations, labels, registry, progress)
+    return {run: _executed(name, ran) for (run, _), name, ran in zip(runs, names, finished)}
 
 
-def _execute(run: PlannedRun, stage: str, run_dir: Path, options: LedgerOptions, registry: Registry,
-             progress: Console) -> Executed:
+def _invocation(run: PlannedRun, stage: str, run_dir: Path, options: LedgerOptions) -> Invocation:
     sides = {"a": run.pipeline, **({"b": run.against} if run.against else {})}
     overrides = {"a": json.loads(run.knobs), **({"b": json.loads(run.against_knobs)} if run.against else {})}
-    invocation = Invocation(sides=sides, scenario=run.scenario, profile=run.profile, seed=run.seed, stage=stage,
-                            overrides=overrides, out=run_dir, formats=(), jobs=len(sides), use_cache=options.use_cache,
-                            cache_dir=options.cache_dir, device=options.device, threads=options.threads,
-                            plugins=options.plugins)
-    started = time.perf_counter()
+    return Invocation(sides=sides, scenario=run.scenario, profile=run.profile, seed=run.seed, stage=stage,
+                      overrides=overrides, out=run_dir, formats=(), jobs=len(sides), use_cache=options.use_cache,
+                      cache_dir=options.cache_dir, device=options.device, threads=options.threads,
+                      plugins=options.plugins)
+
+
+def _executed(name: str, ran: RunDone) -> Executed:
+    """A finished run as the ledger keeps it: its report judged as stored, through the validator."""
+    if ran.error is not None:
+        return Executed(name, ran.run_dir, None, ran.error, ran.seconds)
     try:
-        execute(invocation, registry, progress, progress)
-        report = load_report(run_dir).to_json()  # judged as stored, through the validator
+        report = load_report(ran.run_dir).to_json()
     except HarnessError as exc:
-        return Executed(run_dir.name, run_dir, None, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
-    return Executed(run_dir.name, run_dir, report, None, time.perf_counter() - started)
+        return Executed(name, ran.run_dir, None, f"{type(exc).__name__}: {exc}", ran.seconds)
+    return Executed(name, ran.run_dir, report, None, ran.seconds)
 
 
 def results_for(spec: HypothesisSpec, planned: Plan, done: Mapping[PlannedRun, Executed]) -> dict[str, list[RunResult]]:

@@ -75,3 +75,13 @@ def test_a_run_that_cannot_start_is_inconclusive_with_exit_1(harness_cli, regist
     assert ran.exit_code == 1
     (entry,) = ledger("typo")["hypotheses"]
     assert entry["verdict"] == "inconclusive" and entry["run_failed"] and "intensity_scal" in entry["reason"]
+
+
+def test_hypothesis_runs_on_a_local_dask_cluster_reach_the_same_verdict(harness_cli, tmp_path):
+    code = re.search(r"```python\n(.*?)```", DOC.read_text(), re.S).group(1)
+    plugin = tmp_path / "my_hypothesis.py"
+    plugin.write_text(code)
+    ran = harness_cli("hypotheses", "run", "H-MINE", "-p", str(plugin), "--out", "on-dask", "--workers", "2")
+    assert ran.exit_code == 0, ran.output
+    (entry,) = ledger("on-dask")["hypotheses"]
+    assert (entry["verdict"], entry["agreement"]) == ("supported", "agrees"), entry["reason"]
