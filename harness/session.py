@@ -133,6 +133,7 @@ class PreparedRun:
     knobs: dict[str, dict[str, Any]]
     run_dir: Path
     jobs: list[SideJob]
+    floor: dict[str, Any] | None = None
 
 
 def execute(inv: Invocation, registry: Registry, console: Console, progress_console: Console) -> tuple[Report, int]:
@@ -173,13 +174,14 @@ def prepare(inv: Invocation, registry: Registry, progress_console: Console) -> P
                 data=data.get(side))
         for side, name in inv.sides.items()
     ]
-    return PreparedRun(inv, settings, knobs, run_dir, jobs)
+    return PreparedRun(inv, settings, knobs, run_dir, jobs, floor)
 
 
 def finish(prepared: PreparedRun, outcomes: dict[str, SideOutcome], registry: Registry, console: Console,
            progress_console: Console) -> tuple[Report, int]:
     """Build the report from the sides' outcomes (their artifacts are in the run folder), store and render it."""
-    inv, settings, knobs, run_dir = prepared.inv, prepared.settings, prepared.knobs, prepared.run_dir
+    inv, settings, knobs, run_dir, floor = (prepared.inv, prepared.settings, prepared.knobs, prepared.run_dir,
+                                            prepared.floor)
     report = build_report(registry, outcomes, settings, knobs)
     if inv.isolate and len(outcomes) == 2:
         report = isolate(registry, report, outcomes, settings, knobs, progress_console)
