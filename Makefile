@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 TF_BUILD ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 STAMP := $(VENV)/.installed-$(TF_BUILD)
+# EXTRAS=dev,oracle also installs the optional oracle (PtyLab); CI sets it.
+EXTRAS ?= dev
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 # The GPU requirements: the project's dependencies with tensorflow-cpu replaced by the `gpu` extra
@@ -24,7 +26,7 @@ $(VENV)/.installed-cpu: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	if [ -e $(VENV)/.installed-gpu ]; then $(BIN)/python -m pip uninstall --quiet --yes tensorflow; fi
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	rm -f $(VENV)/.installed-gpu
 	touch $@
 

@@ -53,6 +53,12 @@ OPTIONAL_BUILTINS: tuple[str, ...] = (
 )
 """Built-ins shipped by the project that are present only once written; absent modules are skipped."""
 
+EXTRA_BUILTINS: dict[str, tuple[str, str]] = {
+    "plugins.oracle.plugin": ("PtyLab", "oracle"),
+}
+"""Built-ins that need an optional extra: module -> (the package it imports, the extra that installs it).
+Without the package the module is skipped, not an error, and `LoadedPlugins.skipped` says which extra to install."""
+
 TOLERANT_BUILTIN_PACKAGES: tuple[str, ...] = (
     "plugins.hypotheses",
 )
@@ -88,6 +94,7 @@ class LoadedPlugins:
     pm: pluggy.PluginManager
     sources: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
     blocked: tuple[str, ...] = ()
 
 
@@ -111,6 +118,11 @@ def load_plugins(options: PluginOptions = PluginOptions()) -> LoadedPlugins:
         if importlib.util.find_spec(module_name) is None:
             continue
         _register(loaded, importlib.import_module(module_name), module_name, "built-in")
+    for module_name, (package, extra) in EXTRA_BUILTINS.items():
+        if importlib.util.find_spec(package) is None:
+            loaded.skipped.append(f"{module_name}: {package} is not installed; pip install '.[{extra}]' to enable it")
+        elif not loaded.pm.is_blocked(module_name):
+            _register(loaded, importlib.import_module(module_name), module_name, "built-in")
     for module_name in _package_modules(TOLERANT_BUILTIN_PACKAGES):
         if loaded.pm.is_blocked(module_name):
             continue

@@ -25,6 +25,9 @@ def command(what: str, fmt: str, plugins: tuple[str, ...]) -> None:
     console, errors = consoles()
     for warning in registry.loaded.warnings:
         errors.print(Text(f"warning: {warning}", style="yellow"))
+    if what == "plugins":
+        for skipped in registry.loaded.skipped:
+            errors.print(Text(f"skipped: {skipped}", style="dim"))
     if fmt == "markdown":
         console.file.write(markdown_table(header, rows))
         return
