@@ -23,7 +23,7 @@ from harness.knobs import knobs_read_by
 from harness.manager import PluginOptions
 from harness.checking import stored_device_findings
 from harness.conventions import resolve_conventions
-from harness.records import CheckInput, StageSpec
+from harness.records import CheckInput, PipelineSpec, StageSpec
 from harness.store import StageCache, StageFiles, code_hash, stage_key
 
 Emit = Callable[[dict[str, Any]], None]
@@ -112,6 +112,7 @@ class _SideEnv:
     code: str
     cache: StageCache | None
     log: logging.Logger
+    owner_codes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, job: SideJob, emit: Emit) -> "_SideEnv":
@@ -147,11 +148,27 @@ class _SideEnv:
                          conventions=resolve_conventions(self.pipeline, self.knobs))
         return stored_device_findings(self.setup.registry, stage, inp)
 
+    def stage_owner(self, stage: StageSpec) -> PipelineSpec:
+        """The earliest pipeline this stage is inherited from unchanged (the pipeline itself when it is its own):
+        a derived pipeline keys the stages it did not replace as its base does, so they share the base's cache."""
+        owner = self.pipeline
+        pipelines = self.setup.registry.pipelines
+        while owner.base in pipelines and pipelines[owner.base].record.stage(stage.name) is stage:
+            owner = pipelines[owner.base].record
+        return owner
+
+    def owner_code(self, owner: PipelineSpec) -> str:
+        """The code hash of the pipeline that owns a stage (this job's own hash for its own stages)."""
+        if owner is self.pipeline:
+            return self.code
+        return self.owner_codes.setdefault(owner.name, code_hash(owner))
+
     def key(self, stage: StageSpec, upstream: dict[str, str]) -> str:
         """The stage's cache key, given what identifies each of its inputs (an upstream key or a content checksum)."""
         job = self.job
         environment = {"device": job.device, "threads": list(job.threads)} if stage.device else {}
-        return stage_key(pipeline=job.pipeline, code=self.code, scenario=job.scenario, profile=job.profile,
+        owner = self.stage_owner(stage)
+        return stage_key(pipeline=owner.name, code=self.owner_code(owner), scenario=job.scenario, profile=job.profile,
                          run_seed=job.run_seed, stage=stage.name, knobs=knobs_read_by(self.pipeline, stage.name, self.knobs),
                          upstream=upstream, environment=environment)
 

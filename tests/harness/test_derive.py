@@ -215,3 +215,24 @@ def test_the_documented_variant_plugin_runs_as_written(harness_cli, tmp_path: Pa
     assert (first["stage"], first["check"]) == ("normalize", "relation:X.train")
     assert "B = 2.000000 × A" in first["explanation"]
     assert any(f["check"] == "N-8" and f["status"] == "fail" for e in report["stages"] for f in e["findings"])
+
+
+def test_a_variant_reuses_its_base_cache_for_the_stages_it_did_not_replace(harness_cli, tmp_path: Path) -> None:
+    import json
+
+    sample = ROOT / "tests" / "harness" / "sample_pipelines.py"
+    variant = tmp_path / "wave_variant.py"
+    variant.write_text(
+        "from harness import derive, hookimpl\n\n"
+        "def normalize(ctx, base, **inputs):\n"
+        "    out = dict(base(ctx, **inputs))\n"
+        "    out['X'] = out['X'] * 3\n"
+        "    return out\n\n"
+        "@hookimpl\n"
+        "def harness_register_pipelines():\n"
+        "    return [derive('wave_a', 'wave_a3', stages={'normalize': normalize})]\n")
+    assert harness_cli("run", "wave_a", "-p", str(sample), "--out", "base").exit_code == 0
+    ran = harness_cli("run", "wave_a3", "-p", str(sample), "-p", str(variant), "--out", "variant")
+    assert ran.exit_code == 0, ran.output
+    statuses = {e["stage"]: e["sides"]["a"]["status"] for e in json.loads(Path("variant/report.json").read_text())["stages"]}
+    assert statuses == {"config": "cached", "probe": "cached", "simulate": "cached", "normalize": "ok"}
