@@ -186,6 +186,9 @@ def correlation_check(inp: CheckInput) -> CheckResult:
 
 def legacy_scale_check(inp: CheckInput) -> CheckResult:
     """A-6: legacy_eval mean_scale_adjustment · expected_scale = 1 within 1%."""
+    if inp.conventions["object_scale"] != "truth_over_norm":
+        raise NotApplicable("the study's rescaling equals 1/expected_scale only when the network reconstructs "
+                            "truth/norm_Y_I (convention object_scale=truth_over_norm)")
     legacy_eval = inp.artifacts["metrics"].get("legacy_eval")
     if legacy_eval is None:
         raise NotApplicable("metrics carry no legacy_eval (the legacy study's own evaluation)")
@@ -276,7 +279,7 @@ def harness_register_checks() -> list[CheckSpec]:
                   known_breaks={"eval_registration": ("off",)}, report_only_in=SMOKE, requires=metrics),
         CheckSpec("A-6", "amplitude", "evaluate", "error", legacy_scale_check, LEGACY_SCALE_TOLERANCE,
                   "the legacy evaluation's mean scale adjustment equals 1/expected_scale", report_only_in=SMOKE,
-                  requires=(*metrics, "expected_scale")),
+                  requires=(*metrics, "expected_scale"), conventions=("object_scale",)),
         CheckSpec("A-7@train", "amplitude", "train", "error", training_finite_check, 0,
                   "training history is finite", known_breaks=NONFINITE_BREAKS,
                   requires=("history", "nonfinite_first_epoch")),

@@ -23,7 +23,7 @@ from harness import CheckSpec, hookimpl
 from harness.records import CheckInput, CheckResult
 from pipelines.physics import metrics as physics
 from plugins.checks.amplitude import PEARSON_MINIMUM
-from plugins.checks.common import result, scalar
+from plugins.checks.common import object_norm_of, result, scalar
 from plugins.oracle.cache import cached_reconstruction
 
 ORACLE_ERROR_LIMIT = 0.15
@@ -90,7 +90,7 @@ def oracle_check(inp: CheckInput) -> CheckResult:
     oracle = cached_reconstruction(np.asarray(art["diffraction"])[mine], probe,
                                    np.asarray(art["positions"], dtype=np.float64)[mine], shape)
     registration = str(inp.knobs.get("eval_registration", "bookkeeping"))
-    object_scale = 1.0 / scalar(art["object_norm"])
+    object_scale = 1.0 / object_norm_of(inp, "infer")  # the reconstructed image belongs to the infer (test) set
     pinn = art["metrics"]
     if not has_truth(art, image):
         return reference_result(inp, oracle.object, object_scale, registration)

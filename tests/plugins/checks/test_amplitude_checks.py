@@ -147,8 +147,10 @@ def test_a6_legacy_scale_adjustment() -> None:
     assert not outcome.passed
     without = metrics()
     del without["metrics"]["legacy_eval"]
-    assert run("A-6", side({**without, "expected_scale": np.float64(0.25)}))[0] is None, \
-        "not applicable without the legacy evaluation, whatever the pipeline's name"
+    assert run("A-6", side({**without, "expected_scale": np.float64(0.25)}, pipeline="dose_legacy"))[0] is None, \
+        "not applicable without the legacy evaluation"
+    assert run("A-6", side({**metrics(), "expected_scale": np.float64(0.25)}))[0] is None, \
+        "not applicable where the network reconstructs g·truth (sim_lines' object_scale), whatever the name"
 
 
 # A-7 -----------------------------------------------------------------------------------------------------
