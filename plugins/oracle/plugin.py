@@ -24,7 +24,6 @@ from harness.records import CheckInput, CheckResult
 from pipelines.physics import metrics as physics
 from plugins.checks.amplitude import PEARSON_MINIMUM
 from plugins.checks.common import object_norm_of, result, scalar
-from plugins.oracle.cache import cached_reconstruction
 
 ORACLE_ERROR_LIMIT = 0.15
 ORACLE_PEARSON_MINIMUM = 0.6
@@ -87,6 +86,8 @@ def oracle_check(inp: CheckInput) -> CheckResult:
     image, mine = side_data(art)
     probe = np.asarray(art["probe"])
     shape = tuple(np.asarray(art["object"]).shape[-2:]) if "object" in art else tuple(np.asarray(art["canvas"]).shape)
+    from plugins.oracle.cache import cached_reconstruction  # PtyLab takes 2.4 s to import: only when a check runs
+
     oracle = cached_reconstruction(np.asarray(art["diffraction"])[mine], probe,
                                    np.asarray(art["positions"], dtype=np.float64)[mine], shape)
     registration = str(inp.knobs.get("eval_registration", "bookkeeping"))
