@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from harness.context import Progress
-from harness.errors import StorageError, Terminated, storage_error
+from harness.errors import StageContractError, StorageError, Terminated, storage_error
 from harness.execution import SideSetup, call_stage
 from harness.knobs import knobs_read_by
 from harness.manager import PluginOptions

@@ -18,7 +18,6 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Sequence
 
 from rich.console import Console

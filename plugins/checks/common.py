@@ -10,6 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from harness.artifacts import GROUPINGS
+from harness.rendering import plain
 from harness.records import CheckInput, CheckResult
 from pipelines.config_trace import TRACED_KEYS
 from pipelines.scenarios import N, NPHOTONS, OFFSET, scenario
@@ -24,19 +25,6 @@ FLOAT32_EPS = float(np.finfo(np.float32).eps)
 """2^-23: the spacing of float32 numbers at 1, twice the largest relative rounding error."""
 SIGMAS = 5.0
 """Statistical tolerances are this many standard deviations of the statistic under its null model."""
-
-
-def plain(value: Any) -> Any:
-    """numpy scalars and arrays as Python numbers and lists, recursively (reports are JSON)."""
-    if isinstance(value, Mapping):
-        return {str(key): plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return plain(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def result(measured: Any, expected: Any, tolerance: Any, passed: bool, explanation: str, **details: Any) -> CheckResult:

@@ -14,13 +14,12 @@ import numpy as np
 
 from harness import CheckSpec, NotApplicable, hookimpl
 from harness.records import CheckInput, CheckResult
-from plugins.checks.common import result
+from plugins.checks.common import FLOAT32_EPS, result
 
 REPLAYED_GROUPS = 32
 """One inference batch (spec 3.11 predicts in batches of 32), so the replay runs the stage's own first batch."""
 BUILT_IN_MODELS = ("study_era_pinn", "sim_lines_pinn")
 """Conventions `model` whose network the harness can rebuild (pipelines/physics/model)."""
-FLOAT32_EPS = float(np.finfo(np.float32).eps)
 REPLAY_TOLERANCE = 64 * FLOAT32_EPS
 """Relative max difference allowed: the same ops on the same batch are bitwise equal under op determinism;
 64 eps (7.6e-6) leaves room for a different thread split of the reductions and nothing more (a 1% rescale is
