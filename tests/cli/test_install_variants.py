@@ -22,8 +22,11 @@ def dry_run(tmp_path: Path, gpu: bool) -> list[str]:
     smi.write_text("#!/bin/sh\necho 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-fake)'\n" if gpu else "#!/bin/sh\nexit 9\n")
     smi.chmod(0o755)
     env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("TF_BUILD", None)
-    done = subprocess.run(["make", "-n", "install", f"VENV={tmp_path / 'venv'}"], cwd=ROOT, env=env,
+    # Under `make test` the parent make's MAKEFLAGS (with its EXTRAS=...) and MAKELEVEL would reach this
+    # make: the dry run must see what a user's own `make install` sees.
+    for inherited in ("TF_BUILD", "EXTRAS", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
+        env.pop(inherited, None)
+    done = subprocess.run(["make", "--no-print-directory", "-n", "install", f"VENV={tmp_path / 'venv'}"], cwd=ROOT, env=env,
                           capture_output=True, text=True, check=True)
     return done.stdout.splitlines()
 
