@@ -11,9 +11,10 @@ EXTRAS ?= dev
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 # The GPU requirements: the project's dependencies with tensorflow-cpu replaced by the `gpu` extra
-# (tensorflow[and-cuda]), plus the EXTRAS (`dev` by default). `pip install '.[dev,gpu]'` alone would install both TensorFlow
-# wheels, which write the same `tensorflow/` package: whichever came last would win, and removing
-# either later breaks the other. So the GPU install never installs tensorflow-cpu at all.
+# (tensorflow[and-cuda]), plus the EXTRAS (`dev` by default). `pip install '.[dev,gpu]'` alone would
+# install both TensorFlow wheels, which write the same `tensorflow/` package: whichever came last
+# would win, and removing either later breaks the other. So the GPU install never installs
+# tensorflow-cpu at all.
 GPU_REQUIREMENTS := import tomllib; project = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
 	extras = project["optional-dependencies"]; \
 	print("\n".join([d for d in project["dependencies"] if not d.startswith("tensorflow-cpu")] \
