@@ -20,7 +20,7 @@ import numpy as np
 
 from harness.errors import StageContractError
 from harness.records import PipelineSpec
-from harness.summary import array_record
+from harness.summary import array_record, remember_stored
 
 STORE_SCHEMA = 1
 """Bumped whenever the on-disk layout or key recipe changes, so old cache entries are never reused."""
@@ -345,6 +345,7 @@ class StageFiles:
         for name, info in artifacts.items():
             if info["kind"] == "array":
                 out[name] = arrays[name]
+                remember_stored(out[name], info)
             elif info["kind"] == "arrays":
                 out[name] = [arrays[f"{name}#{i}"] for i in range(info["count"])]
             else:

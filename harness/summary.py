@@ -9,7 +9,8 @@ summaries the slowest part of a diff.
 """
 from __future__ import annotations
 
-from typing import Any
+import weakref
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -19,8 +20,25 @@ _CHUNK_VALUES = 8_000_000
 """Values reduced at a time."""
 
 
+_STORED: dict[int, tuple["weakref.ref[np.ndarray]", dict[str, Any]]] = {}
+"""Records of arrays read from a stage file, by the array's id while that array lives (see `remember_stored`)."""
+NOT_RECORD_KEYS = ("kind", "sha256")
+"""Keys of a stored artifact entry that are not part of its statistics record."""
+
+
+def remember_stored(array: np.ndarray, entry: Mapping[str, Any]) -> None:
+    """Note the record stored with an array just read from its stage file, so comparing it does not recompute
+    what the worker computed when it wrote the file (the same function, and the cache key covers its code)."""
+    key = id(array)
+    _STORED[key] = (weakref.ref(array, lambda _, key=key: _STORED.pop(key, None)),
+                    {name: value for name, value in entry.items() if name not in NOT_RECORD_KEYS})
+
+
 def array_record(array: np.ndarray) -> dict[str, Any]:
     """shape, dtype, min, max, mean, std, n_nan, n_inf, n_total; complex arrays get |.| and angle."""
+    stored = _STORED.get(id(array))
+    if stored is not None and stored[0]() is array:
+        return dict(stored[1])
     array = np.asarray(array)
     record: dict[str, Any] = {"shape": list(array.shape), "dtype": str(array.dtype), "n_total": int(array.size)}
     if np.iscomplexobj(array):

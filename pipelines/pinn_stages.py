@@ -63,6 +63,7 @@ def train(ctx, config: ModelConfig, probe: np.ndarray, x: np.ndarray, coords_rel
           intensity_scale: float, *, epochs: int, batch_size: int, loss: LossConfig, y_obj_grouped: np.ndarray,
           truth_canvases: np.ndarray) -> dict[str, Any]:
     """Fit the PINN on the train grouping (seeded from the `tf` stream) and emit the 3.10.4 artifacts."""
+    from pipelines.physics.model.live import remember
     from pipelines.physics.model.training import train_model
 
     def on_epoch(epoch: int, total: int, logs: Mapping[str, float]) -> None:
@@ -73,6 +74,8 @@ def train(ctx, config: ModelConfig, probe: np.ndarray, x: np.ndarray, coords_rel
     record = train_model(config, probe, x, coords_relative, intensity_scale, epochs=epochs, batch_size=batch_size,
                          seed=ctx.seed("tf"), loss=loss, y_obj_grouped=y_obj_grouped, device=ctx.device,
                          on_epoch=on_epoch)
+    model_probe = np.asarray(probe, dtype=np.complex64)
+    remember(record.models, model_probe, record.weights)
     return {
         "history": record.history,
         "log_scale_final": np.float32(record.log_scale_final),
@@ -81,7 +84,7 @@ def train(ctx, config: ModelConfig, probe: np.ndarray, x: np.ndarray, coords_rel
         "deviance_per_pixel": np.float64(record.deviance_per_pixel),
         "weights": record.weights,
         "nonfinite_first_epoch": record.nonfinite_first_epoch,
-        "model_probe": np.asarray(probe, dtype=np.complex64),
+        "model_probe": model_probe,
         "model_config": {**asdict(config), "device": ctx.device.record()},
         "reassembly_roundtrip": reassembly_roundtrip(y_obj_grouped, coords_relative, truth_canvases, config),
     }
@@ -95,13 +98,13 @@ def model_config_from(record: Mapping[str, Any]) -> ModelConfig:
 
 def infer(ctx, model_config: Mapping[str, Any], model_probe: np.ndarray, weights: list[np.ndarray], x: np.ndarray,
           coords_relative: np.ndarray, intensity_scale: float) -> dict[str, Any]:
-    """Rebuild the trained model from its weights (the bundle) and reconstruct the infer grouping, batch 32."""
-    from pipelines.physics.model import build_model
-    from pipelines.physics.model.training import predict_patches, restore_weights
+    """The trained model from its weights (the bundle; the live one when `train` ran in this process) on the
+    infer grouping, batch 32."""
+    from pipelines.physics.model.live import models_for
+    from pipelines.physics.model.training import predict_patches
 
     ctx.device.tensorflow()
-    models = build_model(model_config_from(model_config), model_probe, seed=ctx.seed("tf"), device=ctx.device)
-    restore_weights(models, weights)
+    models = models_for(model_config_from(model_config), model_probe, weights, seed=ctx.seed("tf"), device=ctx.device)
     patches, amplitude = predict_patches(models, x, coords_relative, intensity_scale)
     return {"patches_pred": patches, "pred_amp": amplitude}
 

@@ -3,7 +3,8 @@
 Nothing else ties `patches_pred` to the trained model: a rescale, a shift or a stale model between the
 network and the artifact would pass every other check of `infer`. The check rebuilds the model from
 `model_config`, `model_probe` and `weights`, runs it on the first batch of `X.infer` with the intensity
-scale the stage read, and compares. It needs TensorFlow, so it runs in the worker right after `infer`
+scale the stage read, in the stage's own execution mode (graph when it predicted more than one batch), and
+compares; the model is the live one when its weights are still the stored ones. It needs TensorFlow, so it runs in the worker right after `infer`
 (`device=True`) and its finding is stored with the stage.
 """
 from __future__ import annotations
@@ -39,16 +40,17 @@ def replay_check(inp: CheckInput) -> CheckResult:
     if inp.conventions["model"] not in BUILT_IN_MODELS:
         raise NotApplicable(f"convention model={inp.conventions['model']!r}: not a network the harness can rebuild "
                             f"({', '.join(BUILT_IN_MODELS)})")
-    from pipelines.physics.model import build_model
-    from pipelines.physics.model.training import predict_patches, restore_weights
+    from pipelines.physics.model.live import models_for
+    from pipelines.physics.model.training import predict_patches
     from pipelines.pinn_stages import model_config_from
 
     art = inp.artifacts
-    count = min(REPLAYED_GROUPS, int(np.shape(art["X.infer"])[0]))
-    models = build_model(model_config_from(art["model_config"]), art["model_probe"])
-    restore_weights(models, art["weights"])
+    total = int(np.shape(art["X.infer"])[0])
+    count = min(REPLAYED_GROUPS, total)
+    models = models_for(model_config_from(art["model_config"]), art["model_probe"], art["weights"])
     replayed, _ = predict_patches(models, np.asarray(art["X.infer"][:count]),
-                                  np.asarray(art["coords_relative.infer"][:count]), inference_scale(inp))
+                                  np.asarray(art["coords_relative.infer"][:count]), inference_scale(inp),
+                                  graph=total > REPLAYED_GROUPS)
     stored = np.asarray(art["patches_pred"][:count]).astype(np.complex128)
     fresh = replayed.astype(np.complex128)
     peak = float(np.max(np.abs(fresh))) if fresh.size else 0.0

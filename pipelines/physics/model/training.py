@@ -7,6 +7,7 @@ determinism enabled) once, before the model is built; Keras' shuffling then draw
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -151,21 +152,37 @@ def _model_inputs(x: np.ndarray, coords_relative: np.ndarray, intensity_scale: f
     return [x * np.float32(intensity_scale), coords]
 
 
-def _run_batched(model: keras.Model, inputs: list[np.ndarray], batch_size: int) -> list[np.ndarray]:
+_TRACED: "weakref.WeakKeyDictionary[keras.Model, dict[tuple, Callable[..., Any]]]" = weakref.WeakKeyDictionary()
+"""Each live model's traced forward pass per input signature: traced once, reused by later stages."""
+
+
+def _traced_forward(model: keras.Model, inputs: list[np.ndarray]) -> Callable[..., Any]:
+    """`model(inputs, training=False)` as a tf.function with a free batch dimension, traced once per model."""
+    signature = [tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)) for a in inputs]
+    key = tuple((tuple(spec.shape.as_list()), spec.dtype.name) for spec in signature)
+    traced = _TRACED.setdefault(model, {})
+    if key not in traced:
+        live = weakref.ref(model)  # the traced graph must not keep its model alive (a Dask worker runs many)
+        traced[key] = tf.function(lambda *arrays: live()(list(arrays), training=False), input_signature=signature)
+    return traced[key]
+
+
+def _run_batched(model: keras.Model, inputs: list[np.ndarray], batch_size: int,
+                 graph: bool | None = None) -> list[np.ndarray]:
     """Call `model` on consecutive batches (the last one partial) and concatenate each output.
 
-    A single batch runs eagerly; more run through one tf.function traced once with a free batch
-    dimension (graph execution is markedly faster per batch than eager on CPU, and the partial last
-    batch must not retrace).
+    By default (`graph` None) a single batch runs eagerly; more run through one tf.function traced with a
+    free batch dimension (graph execution is markedly faster per batch than eager on CPU, and the partial
+    last batch must not retrace), kept with the model so that a later stage predicting with the same live
+    model does not trace it again. `graph` forces either mode (a replay of one batch of a longer run).
     """
     n = inputs[0].shape[0]
 
     def forward(*arrays: tf.Tensor) -> Any:
         return model(list(arrays), training=False)
 
-    if n > batch_size:
-        signature = [tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)) for a in inputs]
-        forward = tf.function(forward, input_signature=signature)
+    if n > batch_size if graph is None else graph:
+        forward = _traced_forward(model, inputs)
     chunks: list[list[np.ndarray]] = []
     for start in range(0, n, batch_size):
         outputs = forward(*[tf.constant(a[start : start + batch_size]) for a in inputs])
@@ -295,12 +312,14 @@ def predict_patches(
     coords_relative: np.ndarray,
     intensity_scale: float,
     batch_size: int = PREDICT_BATCH,
+    graph: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Inference of spec 3.11 on [s*X, coords_relative] in batches of 32 (the last one partial).
 
     Returns (trimmed_obj (B,N,N,1) complex64, pred_amp (B,N,N,C) float32 scaled by exp(log_scale)).
     trimmed_obj is the `diffraction_to_obj` output; both come from one pass of the shared layers.
+    `graph` as in `_run_batched`.
     """
     inputs = _model_inputs(x, coords_relative, intensity_scale)
-    trimmed, amp_scaled, _ = _run_batched(models.training, inputs, batch_size)
+    trimmed, amp_scaled, _ = _run_batched(models.training, inputs, batch_size, graph)
     return trimmed.astype(np.complex64), amp_scaled.astype(np.float32)

@@ -431,4 +431,16 @@ def test_training_is_deterministic_and_keeps_log_scale(tf, probe):
     again, amp_again = predict_patches(fresh, x, coords, 988.2117919921875)
     np.testing.assert_array_equal(again, trimmed)
     np.testing.assert_array_equal(amp_again, pred_amp)
+
+    # The live model serves a later stage only while its weights are the ones asked for.
+    from pipelines.physics.model.live import models_for, remember
+
+    remember(first.models, probe, first.weights)
+    assert models_for(config, probe, first.weights, seed=7) is first.models
+    graph, _ = predict_patches(first.models, x, coords, 988.2117919921875, batch_size=4)  # traced, 2 batches
+    np.testing.assert_allclose(graph, trimmed, rtol=0, atol=1e-6 * np.abs(trimmed).max())
+    first.models.training.trainable_weights[0].assign(first.models.training.trainable_weights[0] * 1.5)
+    rebuilt = models_for(config, probe, first.weights, seed=7)
+    assert rebuilt is not first.models
+    np.testing.assert_array_equal(predict_patches(rebuilt, x, coords, 988.2117919921875)[0], trimmed)
     keras.backend.clear_session()
