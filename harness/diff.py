@@ -7,6 +7,7 @@ For each stage: artifacts present on both sides are compared (comparator chosen 
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -66,8 +67,10 @@ def build_report(
     outcomes: dict[str, SideOutcome],
     settings: dict[str, Any],
     knobs: dict[str, dict[str, Any]],
+    early: "EarlyVerdicts | None" = None,
 ) -> Report:
-    """The typed report of a run or diff, which report.json stores and reporters render."""
+    """The typed report of a run or diff, which report.json stores and reporters render; `early` holds the
+    stage entries already evaluated while the workers ran."""
     sides = list(outcomes)
     pipelines = {side: registry.pipeline(outcome.job.pipeline) for side, outcome in outcomes.items()}
     cached = _Cached(registry, outcomes, knobs, settings)
@@ -75,7 +78,12 @@ def build_report(
     for stage in settings["stages_run"]:
         present = {side: pipelines[side].stage(stage) is not None for side in sides}
         if any(present.values()):
-            stages.append(_stage_verdict(registry, stage, outcomes, pipelines, knobs, settings, present, cached))
+            side_status = {side: _side_status(outcome, stage, present[side]) for side, outcome in outcomes.items()}
+            entry = early.entries.get(stage) if early is not None else None
+            if entry is None:
+                entry = _stage_entry(registry, stage, outcomes, pipelines, knobs, settings, side_status, cached)
+            comparisons, findings, only = entry
+            stages.append(StageVerdict.decide(stage, side_status, comparisons, findings, only))
     return Report(
         kind="diff" if len(sides) == 2 else "run",
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -130,16 +138,53 @@ class _Cached:
         return entry_key(stage, sides, self.settings, self.code)
 
 
-def _stage_verdict(registry, stage, outcomes, pipelines, knobs, settings, present, cached: _Cached) -> StageVerdict:
-    side_status = {side: _side_status(outcome, stage, present[side]) for side, outcome in outcomes.items()}
+def _stage_entry(registry, stage, outcomes, pipelines, knobs, settings, side_status, cached: _Cached) -> Entry:
+    """The stage's comparisons and findings: from the verdict cache, else evaluated (and cached)."""
     key = cached.key(stage, side_status)
     entry = cached.cache.get(key) if key else None
     if entry is None:
         entry = _evaluate_stage(registry, stage, outcomes, pipelines, knobs, settings, side_status)
         if key:
             cached.cache.put(key, entry)
-    comparisons, findings, only = entry
-    return StageVerdict.decide(stage, side_status, comparisons, findings, only)
+    return entry
+
+
+FINAL_STATUSES = ("ok", "cached", "error", "skipped")
+"""What a worker reports when it is done with a stage (it reports "running" first)."""
+
+
+class EarlyVerdicts:
+    """Evaluates a stage's verdict while the workers still run, as soon as every side has reported the stage
+    and a core is idle (a side finished first, or the machine has cores to spare): the host's comparisons and
+    checks then no longer all wait until the slower side ends. `build_report` takes the entries as they are;
+    an entry depends only on the stage's side statuses and the artifacts up to the stage, final once reported.
+    """
+
+    def __init__(self, registry: Registry, settings: dict[str, Any], knobs: dict[str, dict[str, Any]],
+                 cores: int | None = None):
+        self.registry, self.settings, self.knobs = registry, settings, knobs
+        self.cores = cores or os.cpu_count() or 1
+        self.entries: dict[str, Entry] = {}
+        self._cached: _Cached | None = None
+
+    def __call__(self, outcomes: dict[str, SideOutcome], running: int) -> None:
+        """Evaluate every stage all sides have reported, in order, while fewer workers run than cores."""
+        if running >= self.cores:
+            return
+        pipelines = {side: self.registry.pipeline(outcome.job.pipeline) for side, outcome in outcomes.items()}
+        for stage in self.settings["stages_run"]:
+            if stage in self.entries:
+                continue
+            present = {side: pipelines[side].stage(stage) is not None for side in outcomes}
+            if not all(outcome.stages.get(stage, {}).get("status") in FINAL_STATUSES or not present[side]
+                       for side, outcome in outcomes.items()):
+                return
+            if not any(present.values()):
+                continue
+            side_status = {side: _side_status(outcome, stage, present[side]) for side, outcome in outcomes.items()}
+            self._cached = self._cached or _Cached(self.registry, outcomes, self.knobs, self.settings)
+            self.entries[stage] = _stage_entry(self.registry, stage, outcomes, pipelines, self.knobs, self.settings,
+                                               side_status, self._cached)
 
 
 def _evaluate_stage(registry, stage, outcomes, pipelines, knobs, settings, side_status) -> Entry:

@@ -45,8 +45,13 @@ class SideOutcome:
         return failures[0]["error"].removeprefix("StorageError: ") if failures else None
 
 
-def run_jobs(jobs: list[SideJob], parallel: int, listener: Listener) -> dict[str, SideOutcome]:
-    """Run each job in its own spawned process, at most `parallel` at a time; relay every event.
+Watcher = Callable[[dict[str, "SideOutcome"], int], None]
+"""Called after each event with the outcomes so far and the number of workers still running."""
+
+
+def run_jobs(jobs: list[SideJob], parallel: int, listener: Listener, watcher: Watcher | None = None) -> dict[str, SideOutcome]:
+    """Run each job in its own spawned process, at most `parallel` at a time; relay every event (and show
+    the outcomes so far to `watcher`, which may start on the host's share of the work).
 
     On Ctrl-C or SIGTERM the workers are stopped and waited for, and `Interrupted` says which
     stages completed (they are in the cache, so the same command resumes from there).
@@ -56,7 +61,7 @@ def run_jobs(jobs: list[SideJob], parallel: int, listener: Listener) -> dict[str
     outcomes = {job.side: SideOutcome(job) for job in jobs}
     started: dict[str, Any] = {}
     try:
-        _run(jobs, parallel, listener, context, events, outcomes, started)
+        _run(jobs, parallel, listener, context, events, outcomes, started, watcher or (lambda *_: None))
     except KeyboardInterrupt as exc:
         raise interrupted(outcomes, exc) from None
     finally:
@@ -68,7 +73,7 @@ def run_jobs(jobs: list[SideJob], parallel: int, listener: Listener) -> dict[str
 
 
 def _run(jobs: list[SideJob], parallel: int, listener: Listener, context: Any, events: Any,
-         outcomes: dict[str, SideOutcome], started: dict[str, Any]) -> None:
+         outcomes: dict[str, SideOutcome], started: dict[str, Any], watcher: Watcher) -> None:
     """The event loop: start workers as slots free up, relay events, notice workers that died silently."""
     pending = [job for job in jobs if not _served_from_cache(job, outcomes, listener)]
     running: dict[str, Any] = {}
@@ -85,6 +90,7 @@ def _run(jobs: list[SideJob], parallel: int, listener: Listener, context: Any, e
             _notice_silent_exits(events, outcomes, running, listener)
             continue
         _record(event, outcomes, running, listener)
+        watcher(outcomes, len(running) + len(pending))
 
 
 def _notice_silent_exits(events: Any, outcomes: dict[str, SideOutcome], running: dict[str, Any], listener: Listener) -> None:

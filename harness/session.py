@@ -18,7 +18,7 @@ from rich.text import Text
 from harness.data.variant import data_pipeline_name, install
 from harness.determinism import mark_nondeterministic, second_pass
 from harness.device import check_device_choice, gpu_available
-from harness.diff import build_report
+from harness.diff import EarlyVerdicts, build_report
 from harness.errors import DeviceError, StorageError, UsageError, storage_error
 from harness.isolate import isolate
 from harness.knobs import check_choice, effective_knobs
@@ -143,9 +143,10 @@ def execute(inv: Invocation, registry: Registry, console: Console, progress_cons
     when only its files failed.
     """
     prepared = prepare(inv, registry, progress_console)
+    early = EarlyVerdicts(registry, prepared.settings, prepared.knobs)
     with make_progress(progress_console, prepared.inv.sides, tuple(prepared.settings["stages_run"])) as progress:
-        outcomes = run_jobs(prepared.jobs, prepared.inv.jobs, progress)
-    return finish(prepared, outcomes, registry, console, progress_console)
+        outcomes = run_jobs(prepared.jobs, prepared.inv.jobs, progress, early)
+    return finish(prepared, outcomes, registry, console, progress_console, early)
 
 
 def prepare(inv: Invocation, registry: Registry, progress_console: Console) -> PreparedRun:
@@ -178,11 +179,12 @@ def prepare(inv: Invocation, registry: Registry, progress_console: Console) -> P
 
 
 def finish(prepared: PreparedRun, outcomes: dict[str, SideOutcome], registry: Registry, console: Console,
-           progress_console: Console) -> tuple[Report, int]:
-    """Build the report from the sides' outcomes (their artifacts are in the run folder), store and render it."""
+           progress_console: Console, early: EarlyVerdicts | None = None) -> tuple[Report, int]:
+    """Build the report from the sides' outcomes (their artifacts are in the run folder; `early` holds the
+    stages already judged while they ran), store and render it."""
     inv, settings, knobs, run_dir, floor = (prepared.inv, prepared.settings, prepared.knobs, prepared.run_dir,
                                             prepared.floor)
-    report = build_report(registry, outcomes, settings, knobs)
+    report = build_report(registry, outcomes, settings, knobs, early)
     if inv.isolate and len(outcomes) == 2:
         report = isolate(registry, report, outcomes, settings, knobs, progress_console)
     if floor is not None:

@@ -72,3 +72,32 @@ def test_summaries_are_exact_in_moments_and_deterministic_in_percentiles():
     assert array_record(values) == record
     small = rng.normal(size=1000)
     assert array_record(small)["p01"] == np.percentile(small, 1)
+
+
+def test_stages_judged_while_the_workers_run_give_the_report_judged_at_the_end(harness_cli, sample_plugin,
+                                                                               monkeypatch):
+    """With cores to spare the host judges each stage as soon as both sides have reported it (EarlyVerdicts);
+    with none it judges every stage after the workers end. The two reports say the same."""
+    import multiprocessing
+
+    import harness.diff
+
+    judged_during_run = []
+    real_entry = harness.diff._stage_entry
+
+    def spy(*args):
+        judged_during_run.append(bool(multiprocessing.active_children()))  # a worker still runs
+        return real_entry(*args)
+
+    monkeypatch.setattr(harness.diff, "_stage_entry", spy)
+    diff = ("diff", "--a", "wave_a", "--b", "wave_b", "-p", sample_plugin, "--no-cache", "--stage", "all")
+    reports = []
+    for cores, out in ((64, "early"), (1, "late")):
+        monkeypatch.setattr(harness.diff.os, "cpu_count", lambda cores=cores: cores)
+        judged_during_run.clear()
+        result = harness_cli(*diff, "--out", out)
+        reports.append(json.loads(Path(out, "report.json").read_text()))
+        assert result.exit_code == reports[-1]["exit_code"], result.output
+        assert judged_during_run and any(judged_during_run) == (cores == 64), judged_during_run
+    assert without_sides(reports[0]) == without_sides(reports[1])
+    assert reports[0]["first_break"] == reports[1]["first_break"]
