@@ -51,6 +51,13 @@ class Dataset:
     def name(self) -> str:
         return Path(self.source).name
 
+    @property
+    def object_size(self) -> int:
+        """The object's side; without ground truth, one that holds every pattern: the scan's extent plus N."""
+        if self.object is not None:
+            return int(self.object.shape[-1])
+        return int(np.ceil(self.positions.max())) + PATTERN_SIZE
+
     def photon_count(self) -> float:
         """The declared dose, else the measured mean of the counts summed over each pattern."""
         if self.nphotons is not None:

@@ -19,8 +19,10 @@ from pipelines.physics.patches import integer_crops
 
 GROUPINGS = (("train", "train"), ("infer", "test"))
 """Each grouping and the data set it groups: train, and infer = the test set (spec 2.1, 3.7.1)."""
-GAIN_BY_SOURCE = {"lines": 1.0}
-"""Model-input gain by `data_source`: the dose study's simulated-lines grid path does not renormalise (spec 3.8)."""
+GAIN_BY_SOURCE = {"lines": 1.0, "file": 1.0}
+"""Model-input gain by the kind of `data_source` (before any `:`): neither the dose study's simulated-lines grid
+path nor a data file's patterns (`--data`, `file:NAME`), which enter as the legacy raw diffraction, is
+renormalised (spec 3.8)."""
 
 
 def channel_stack(patterns: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, dtype: type) -> np.ndarray:
@@ -114,7 +116,7 @@ def normalize_stage(
 ) -> dict[str, Any]:
     """Identity: X = diffraction_grouped, gain 1 on both groupings; no renormalisation on the grid path (3.8)."""
     store = traced_config("normalize", config)
-    gain = GAIN_BY_SOURCE[store["data_source"]]
+    gain = GAIN_BY_SOURCE[store["data_source"].split(":", 1)[0]]
     return {
         "X.train": np.multiply(diffraction_grouped_train, np.float32(gain)),
         "X.infer": np.multiply(diffraction_grouped_infer, np.float32(gain)),

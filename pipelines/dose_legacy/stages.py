@@ -45,8 +45,11 @@ def legacy_grids(store: TracedStore) -> dict[str, LegacyGrid]:
 
 
 def crop_corners(positions: np.ndarray, n: int) -> np.ndarray:
-    """Integer crop top-left corners (r0, c0) of patches at [x, y] = (c0 + N/2, r0 + N/2) (spec 1.2 item 5)."""
-    return (positions[:, ::-1] - n // 2).astype(np.int64)
+    """Integer crop top-left corners (r0, c0) of patches at [x, y] = (c0 + N/2, r0 + N/2) (spec 1.2 item 5).
+
+    Grid positions are whole pixels; a data file's fractional ones get the nearest crop (within 0.5 px).
+    """
+    return np.rint(positions[:, ::-1] - n // 2).astype(np.int64)
 
 
 def set_rows(object_role: np.ndarray, image_index: np.ndarray) -> dict[str, slice]:
@@ -60,6 +63,16 @@ def normalised_blocks(y_obj: np.ndarray, rows: slice, norm: float) -> Iterator[t
     for start in range(rows.start, rows.stop, BLOCK):
         block = slice(start, min(start + BLOCK, rows.stop))
         yield block, y_obj[block] / norm
+
+
+def normalised_exit_energy(y_obj: np.ndarray, rows: dict[str, slice], norms: dict[str, float],
+                           probe: np.ndarray) -> np.ndarray:
+    """Σ|Y_norm·P|² of every pattern, Y_norm = Y_obj / the norm of its set (spec 3.5.2 steps 1-2)."""
+    energy = np.empty(y_obj.shape[0], dtype=np.float64)
+    for name in SETS:
+        for block, y_norm in normalised_blocks(y_obj, rows[name], norms[name]):
+            energy[block] = exit_energy(y_norm, probe)
+    return energy
 
 
 def config_stage(ctx: StageContext) -> dict[str, Any]:
@@ -78,8 +91,13 @@ def probe_stage(ctx: StageContext, config: Mapping[str, Any]) -> dict[str, Any]:
     """Scenario probe (knobs X1, X2), r < N/4 mask, era normalisation: study broadcast mean or tip (spec 3.2)."""
     store = traced_config("probe", config)
     probe_raw, source = raw_probe(scenario(ctx.scenario), ctx.knobs)
+    return era_probe(ctx.knobs["era"], store, probe_raw, source)
+
+
+def era_probe(era: str, store: TracedStore, probe_raw: np.ndarray, source: str) -> dict[str, Any]:
+    """The probe stage's outputs for a raw probe: r < N/4 mask, normalised by era (knob L1, spec 3.2.3)."""
     mask = probe_mask(store["N"])
-    normalise = normalize_probe_study_era if ctx.knobs["era"] == "study" else normalize_probe
+    normalise = normalize_probe_study_era if era == "study" else normalize_probe
     probe, norm = normalise(probe_raw, store["probe_scale"], mask)
     return {"probe_raw": probe_raw, "probe": probe, "probe_mask": mask, "probe_norm_factor": np.float64(norm),
             "probe_source": source, "config_trace.probe": store.trace()}
@@ -124,10 +142,7 @@ def simulate_stage(
     y_obj = integer_crops(object, image_index, crop_corners(positions, n), n)
     rows = set_rows(object_role, image_index)
     norms = {name: legacy_object_norm(y_obj[rows[name]], channels) for name in SETS}
-    energy = np.empty(y_obj.shape[0], dtype=np.float64)
-    for name in SETS:
-        for block, y_norm in normalised_blocks(y_obj, rows[name], norms[name]):
-            energy[block] = exit_energy(y_norm, probe)
+    energy = normalised_exit_energy(y_obj, rows, norms, probe)
     s_sim = photon_scale(store["nphotons"], energy[rows["train"]].mean())  # the test set reuses it (steps 3-4)
     diffraction = np.empty(y_obj.shape, dtype=np.float32)
     clean = np.empty(y_obj.shape, dtype=np.float32)

@@ -4,7 +4,7 @@ over all n patterns (nphotons the scenario's), E the mean exit energy of the obj
 object_norm 1; the probe normalised as sim_lines normalises a probe guess.
 
 Without an object (no ground truth) s_sim is 1 (the patterns stay sqrt(counts)) and object, Y_obj and
-exit_energy are NaN placeholders that the `placeholders` convention names, so checks reading them say
+exit_energy are NaN placeholders that the `not_applicable` convention names, so checks reading them say
 "not applicable: no ground truth in FILE".
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ def config(ctx, base: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     resolved = dict(out["config"])
     n = data.count
     test = round(n * resolved["split_fraction"])
-    size = data.object.shape[-1] if data.has_ground_truth else int(np.ceil(data.positions.max())) + N
+    size = data.object_size
     resolved.update(total_images=n, train_count=n - test, test_count=test,
                     group_count=min(resolved["group_count"], n - test, test), data_nphotons=data.photon_count(),
                     object_size=size, size=size, data_source=f"file:{data.name}", data_sha256=data.sha256)

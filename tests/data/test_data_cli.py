@@ -69,11 +69,11 @@ def test_a_bad_file_is_refused_with_one_line_before_anything_runs(harness_cli, t
     assert not Path("r").exists()
 
 
-def test_data_for_a_pipeline_without_a_converter_is_refused(harness_cli):
-    result = harness_cli("diff", "--a", "dose_legacy", "--b", "sim_lines", "--data", FIXTURES / "lines.npz")
+def test_data_for_a_pipeline_without_a_converter_is_refused(harness_cli, sample_plugin):
+    result = harness_cli("run", "wave_a", "-p", sample_plugin, "--data", FIXTURES / "lines.npz")
     assert result.exit_code == 2
-    assert result.output == ("error: --data is not supported for pipeline 'dose_legacy' yet; pipelines that take "
-                             "data: sim_lines\n")
+    assert result.output == ("error: --data is not supported for pipeline 'wave_a' yet; pipelines that take "
+                             "data: dose_legacy, sim_lines\n")
 
 
 def test_export_refuses_a_stage_before_simulate(harness_cli):
