@@ -71,6 +71,12 @@ class Finding:
             return "fail" if self.breaks else ("info" if self.severity == "info" else "warn")
         return self.status
 
+    @property
+    def verdict(self) -> str | None:
+        """The finer verdict a check states for its side (details `verdict`, ORACLE-1's "data" or "network"), if any."""
+        value = self.details.get("verdict")
+        return None if value is None else str(value)
+
     def to_json(self) -> dict[str, Any]:
         out = {"check": self.check, "category": self.category, "severity": self.severity, "side": self.side,
                "stage": self.stage, "report_only": self.report_only, "status": self.status,

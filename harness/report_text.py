@@ -110,11 +110,23 @@ def nondeterminism_lines(report: Report) -> list[str]:
     return lines or ["none: every stage's artifacts were identical on the second run"]
 
 
+VERDICT_HEADING = "check verdicts"
+
+
+def verdict_lines(report: Report) -> list[str]:
+    """`check (side): explanation`, one per finding that states a verdict (`Finding.verdict`), whatever its severity:
+    an info check such as ORACLE-1 says what a failure means, which the category cells never show."""
+    return [finding_text(f) + (" (report only)" if f.report_only else "")
+            for entry in report.stages for f in entry.findings if f.verdict is not None]
+
+
 def note_sections(report: Report) -> list[tuple[str, list[str]]]:
-    """The noise-floor and determinism notes of a report, as (heading, lines), for reporters to print as they are."""
+    """The noise-floor, determinism and check-verdict notes of a report, as (heading, lines), for reporters to print
+    as they are."""
     floor = report.settings.get("noise")
     heading = f"{NOISE_HEADING} {floor['floor']} (inside: |z| below {floor['z_limit']:g})" if floor else NOISE_HEADING
-    sections = [(heading, noise_lines(report)), (NONDETERMINISM_HEADING, nondeterminism_lines(report))]
+    sections = [(heading, noise_lines(report)), (NONDETERMINISM_HEADING, nondeterminism_lines(report)),
+                (VERDICT_HEADING, verdict_lines(report))]
     return [(title, lines) for title, lines in sections if lines]
 
 

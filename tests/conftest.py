@@ -1,16 +1,19 @@
 """Shared paths for the test suite, and the guard every CLI test runs under."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
+from click.testing import CliRunner
 
+from harness.cli import main
 from harness.store import TEMPORARY_MARK
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,3 +101,29 @@ class HarnessProcess:
 def harness_process(tmp_path: Path) -> HarnessProcess:
     """Run `python -m harness ...` in a subprocess, in this test's folder with a private stage cache."""
     return HarnessProcess(tmp_path)
+
+
+class Runs:
+    """Runs the CLI in-process against one shared cache and returns (exit code, report, output)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.runner = CliRunner(env={"HARNESS_CACHE_DIR": str(root / "cache"), "HARNESS_DISABLE_PLUGIN_AUTOLOAD": "1"})
+
+    def __call__(self, name: str, *args: str) -> tuple[int, dict[str, Any], str]:
+        result = self.runner.invoke(main, [*args, "--out", str(self.root / name)], catch_exceptions=False)
+        return result.exit_code, json.loads((self.root / name / "report.json").read_text()), result.output
+
+    def hashes(self, name: str, side: str) -> dict[str, str]:
+        out = {}
+        for path in sorted((self.root / name / side).glob("*.json")):
+            record = json.loads(path.read_text())
+            out.update({f"{record['stage']}/{k}": v["sha256"] for k, v in record.get("artifacts", {}).items()})
+        return out
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    """One CLI runner and stage cache (with the oracle's, under it) for the session: the end-to-end tests that start
+    TensorFlow share it, so a smoke diff one module ran is read from the cache by the next."""
+    return Runs(tmp_path_factory.mktemp("reference"))

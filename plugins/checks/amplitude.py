@@ -51,7 +51,8 @@ def scale_check(inp: CheckInput) -> CheckResult:
     error, coverage = float(metrics["scale_error_unsaturated"]), float(metrics["coverage_fraction"])
     tolerance = float(inp.conventions["amplitude_tolerance"])
     passed = abs(error) <= tolerance
-    text = (f"on unsaturated covered pixels (coverage {coverage:.2f}) the reconstruction is {1 + error:.3f} × "
+    size = 1.0 / (1.0 + error) if 1.0 + error != 0 else math.inf  # 1 + error is truth per reconstruction
+    text = (f"on unsaturated covered pixels (coverage {coverage:.2f}) the reconstruction is {size:.3f} × "
             "expected_scale × truth" + ("" if passed else ": the amplitude scale is off"))
     return result(error, 0.0, tolerance, passed, text, coverage_fraction=coverage)
 

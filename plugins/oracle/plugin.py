@@ -1,9 +1,11 @@
 """Check ORACLE-1 at `evaluate`: the oracle's reconstruction, scored like the PINN's, and a "data vs network" verdict.
 
 The oracle reconstructs the test image of a side from that side's diffraction, probe and positions
-(plugins/oracle/engine.py). Its amplitude is scored with the same functions and registration knob as
-the PINN's (pipelines.physics.metrics.evaluate_registered), against the same truth, with the scale the
-diffraction was simulated at (1/object_norm). Then:
+(plugins/oracle/engine.py): the image of the first test pattern, from every pattern of that image (dose_legacy:
+its test image's grid regions; sim_lines: its one image). Its amplitude is scored with the same functions and
+registration knob as the PINN's (pipelines.physics.metrics.evaluate_registered), against the same truth, with
+the scale that image's diffraction was simulated at: 1/object_norm of the test set (dose_legacy divides each
+set by its own norm_Y_I; sim_lines' norm is 1). Then:
 
 - oracle reconstructs, PINN does not  → "network" (the data can be inverted; the PINN path loses it);
 - oracle fails too                    → "data" (diffraction, probe and positions do not agree);

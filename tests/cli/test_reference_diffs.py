@@ -1,43 +1,15 @@
 """The reference pipelines end to end: the default smoke diff, determinism through training, and
 each knob the spec lists as a known break flagging the right first stage, category and check.
 
-These tests start TensorFlow in worker processes; they share one stage cache, so the baseline side
-and the stages before a knob's first reader are computed once for the whole module.
+These tests start TensorFlow in worker processes; they share the session's stage cache (`runs`,
+tests/conftest.py), so the baseline side and the stages before a knob's first reader are computed once.
 """
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-
-from harness.cli import main
-
-
-class Runs:
-    """Runs the CLI in-process against one shared cache and returns (exit code, report)."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.runner = CliRunner(env={"HARNESS_CACHE_DIR": str(root / "cache"), "HARNESS_DISABLE_PLUGIN_AUTOLOAD": "1"})
-
-    def __call__(self, name: str, *args: str) -> tuple[int, dict[str, Any], str]:
-        result = self.runner.invoke(main, [*args, "--out", str(self.root / name)], catch_exceptions=False)
-        return result.exit_code, json.loads((self.root / name / "report.json").read_text()), result.output
-
-    def hashes(self, name: str, side: str) -> dict[str, str]:
-        out = {}
-        for path in sorted((self.root / name / side).glob("*.json")):
-            record = json.loads(path.read_text())
-            out.update({f"{record['stage']}/{k}": v["sha256"] for k, v in record.get("artifacts", {}).items()})
-        return out
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> Runs:
-    return Runs(tmp_path_factory.mktemp("reference"))
 
 
 def findings(report: dict[str, Any], stage: str) -> list[dict[str, Any]]:

@@ -55,6 +55,12 @@ def test_a1_scale_on_unsaturated_covered_pixels() -> None:
     assert CHECKS["A-1"].report_only_in == ("smoke",)
 
 
+def test_a1_says_how_large_the_reconstruction_is_not_the_truth_per_reconstruction() -> None:
+    """k_LS is truth per prediction: a reconstruction at half the expected scale has k_LS·expected_scale − 1 = +1."""
+    outcome, _ = run("A-1", side(metrics(scale_error_unsaturated=1.0)))
+    assert "the reconstruction is 0.500 × expected_scale × truth" in outcome.explanation
+
+
 def test_a2_coverage_is_reported_beside_every_correlation() -> None:
     outcome, _ = run("A-2", side(metrics()))
     assert outcome.passed and outcome.measured == 0.64
