@@ -238,7 +238,7 @@ def train_model(
         label = realspace_label(y_obj_grouped, coords_relative)
 
     seed_framework(seed, device)
-    models = build_model(config, probe, seed=None)
+    models = build_model(config, probe, seed=None, init_seed=seed)
     log_scale_init = _log_scales(models)[0]
     trainer = _PinnTrainer(
         models.training.inputs, models.training.outputs, loss, config.probe_big, name="pinn_trainer"

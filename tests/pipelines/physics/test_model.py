@@ -337,6 +337,27 @@ def test_parameter_counts_match_spec_table(tf, probe):
     assert {c["non_trainable"] for c in counts.values()} == {N * N}
 
 
+def test_initial_weights_depend_on_the_seed_alone(tf, probe):
+    """Kernel initialisers are seeded from the build seed and the layer name: the global Python and NumPy
+    random state (which another thread of a Dask worker draws from) and earlier builds do not change them."""
+    import random
+
+    import keras
+
+    config = ModelConfig(**PARAMETER_TABLE["sim_lines gs1 ideal"][0])
+    builds = []
+    for state in (1, 2):
+        random.seed(state)
+        np.random.seed(state)
+        random.random()
+        builds.append([np.array(w) for w in build_model(config, probe, init_seed=11).training.trainable_weights])
+    other = [np.array(w) for w in build_model(config, probe, init_seed=12).training.trainable_weights]
+    keras.backend.clear_session()
+    assert all(np.array_equal(a, b) for a, b in zip(*builds))
+    kernels = [i for i, w in enumerate(builds[0]) if w.ndim == 4]
+    assert kernels and not any(np.array_equal(builds[0][i], other[i]) for i in kernels)
+
+
 def test_model_shapes_outputs_and_polar_bound(tf, probe):
     import keras
 
