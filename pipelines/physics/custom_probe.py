@@ -11,7 +11,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import scipy.fft
 
 from pipelines.physics.probe import ideal_probe_raw, normalize_probe, normalize_probe_study_era, probe_mask
 
@@ -50,6 +49,8 @@ def custom_synth_v1() -> np.ndarray:
         + COMA * (3 * rho**3 - 2 * rho) * np.cos(theta - COMA_ANGLE)
     )
     pupil = amplitude * np.exp(1j * phase)
+    import scipy.fft  # lazy, as in pipelines.physics.forward
+
     field = scipy.fft.fftshift(scipy.fft.ifft2(scipy.fft.ifftshift(pupil)))
     masked_mean = np.mean(np.abs(field) * probe_mask(n))
     return (field * (TARGET_MASKED_MEAN / masked_mean)).astype(np.complex64)

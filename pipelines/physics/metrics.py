@@ -11,7 +11,6 @@ import math
 from typing import Any, Mapping
 
 import numpy as np
-from skimage.registration import phase_cross_correlation
 
 from pipelines.physics.translate import bilinear_sample
 
@@ -145,6 +144,8 @@ def residual_shift(
 
     Returns [nan, nan] when the box is empty or too small, or either image is constant.
     """
+    from skimage.registration import phase_cross_correlation  # lazy: it imports scipy.fft (0.18 s per command)
+
     covered = np.asarray(covered, dtype=bool)
     origin = np.asarray(canvas_origin, dtype=np.float64).reshape(2)
     truth = np.asarray(truth_amp, dtype=np.float64)
