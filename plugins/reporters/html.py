@@ -196,6 +196,13 @@ def _isolation(report: Report) -> str:
     return _section(words.ISOLATION_HEADING, f'<ul class="notes">{items}</ul>', id="isolation")
 
 
+def _notes(report: Report) -> str:
+    """The noise-floor scores, nondeterministic stages and check verdicts (ORACLE-1's data or network), as listed."""
+    return "".join(_section(heading[:1].upper() + heading[1:], '<ul class="notes">'
+                            + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>")
+                   for heading, lines in words.note_sections(report))
+
+
 def _not_applicable(report: Report) -> str:
     found = words.not_applicable(report)
     if not found:
@@ -241,7 +248,7 @@ def render_html(report: Report, run_dir: Path) -> str:
     meta += f" · seed {_e(settings.get('seed'))}" if "seed" in settings else ""
     warnings = "".join(f"<li>{_e(w)}</li>" for w in report.warnings)
     left = "".join([first_break_html(report), _category_cards(report), _stage_table(report), _isolation(report),
-                    _focus(report),
+                    _notes(report), _focus(report),
                     _not_applicable(report), _errors(report), _run_table(report),
                     _section("Warnings", f"<ul>{warnings}</ul>") if warnings else ""])
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
