@@ -32,13 +32,16 @@ def command() -> None:
 @execution_options
 @click.pass_context
 def run(ctx: click.Context, ids: tuple[str, ...], run_all: bool, scenario: str | None, profile: str, seeds: int | None,
-        out: str | None, scheduler: str | None, workers: int | None, no_cache: bool, cache_dir: str | None, device: str,
-        threads: str, plugins: tuple[str, ...]) -> None:
-    """Run what each hypothesis needs (each distinct run once), judge its prediction and write the ledger."""
+        out: str | None, sequential: bool, scheduler: str | None, workers: int | None, no_cache: bool,
+        cache_dir: str | None, device: str, threads: str, plugins: tuple[str, ...]) -> None:
+    """Run what each hypothesis needs (each distinct run once, as tasks on Dask unless --sequential), judge its
+    prediction and write the ledger."""
+    if sequential and (scheduler or workers):
+        raise UsageError("--sequential runs here; it takes no --scheduler or --workers")
     options = LedgerOptions(scenario=scenario, profile=profile, seeds=seeds, out=Path(out) if out else None,
                             use_cache=not no_cache, cache_dir=Path(cache_dir) if cache_dir else None, device=device,
                             threads=parse_threads(threads), plugins=plugin_options(plugins), scheduler=scheduler,
-                            workers=workers)
+                            workers=workers, sequential=sequential)
     registry = build_registry(options.plugins)
     known = registry.hypotheses
     console, progress = consoles()

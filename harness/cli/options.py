@@ -32,9 +32,11 @@ def execution_options(func: Callable) -> Callable:
 
 
 def cluster_options(func: Callable) -> Callable:
-    """--scheduler, --workers: where runs execute on Dask (shared by `sweep` and `hypotheses run`)."""
+    """--sequential, --scheduler, --workers: where runs execute, by default on a LocalCluster sized to the machine
+    (shared by `sweep` and `hypotheses run`)."""
     func = click.option("--workers", type=int, default=None,
                         help="Workers of the LocalCluster started for the runs (default: one per core).")(func)
+    func = click.option("--sequential", is_flag=True, help="Run here, one run after another, instead of on Dask.")(func)
     return click.option("--scheduler", default=None, metavar="ADDRESS",
                         help="Run on an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of a LocalCluster.")(func)
 

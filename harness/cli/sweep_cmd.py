@@ -35,7 +35,6 @@ include the threads) do not depend on where a sweep ran."""
 @click.option("--column", "columns", multiple=True, metavar="CHECK|artifact:NAME",
               help="A table column: a check's status and measured value, or an artifact's checksum and mean. Repeatable.")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Sweep folder (default runs/<UTC time>-sweep).")
-@click.option("--sequential", is_flag=True, help="Run here, one run after another, instead of on Dask.")
 @click.option("--no-shared-fs", is_flag=True,
               help="Dask workers do not see this file system: results come back by value, no shared stage cache.")
 @cluster_options

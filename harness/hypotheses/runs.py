@@ -47,7 +47,9 @@ class LedgerOptions:
     scheduler: str | None = None
     """Dask scheduler address: the runs execute as Dask tasks there (see harness.sweep)."""
     workers: int | None = None
-    """Workers of a LocalCluster to execute the runs on; with neither, runs execute here one after another."""
+    """Workers of the LocalCluster the runs execute on (default: one per core)."""
+    sequential: bool = False
+    """Run here, one after another, instead of on Dask (a LocalCluster unless `scheduler` names one)."""
 
 
 @dataclass(frozen=True)
@@ -184,14 +186,13 @@ class Executed:
 
 def execute_plan(planned: Plan, options: LedgerOptions, registry: Registry, folder: Path,
                  progress: Console) -> dict[PlannedRun, Executed]:
-    """Run each distinct run once, each into `folder/runs/<name>`: in plan order here, or as Dask tasks when
-    `options` names a scheduler or a worker count."""
+    """Run each distinct run once, each into `folder/runs/<name>`: as Dask tasks (a LocalCluster sized to the
+    machine unless `options` names a scheduler or a worker count), or here in plan order with `sequential`."""
     runs = list(planned.stages.items())
     names = [run.folder_name(index) for index, (run, _) in enumerate(runs, start=1)]
     invocations = [_invocation(run, stage, folder / "runs" / name, options) for (run, stage), name in zip(runs, names)]
     labels = [f"{run.describe()} → {stage}" for run, stage in runs]
-    sequential = options.scheduler is None and options.workers is None
-    with executor_for(options.scheduler, options.workers, sequential=sequential) as executor:
+    with executor_for(options.scheduler, options.workers, sequential=options.sequential) as executor:
         finished = executor.run(invocations, labels, registry, progress)
     return {run: _executed(name, ran) for (run, _), name, ran in zip(runs, names, finished)}
 

@@ -17,7 +17,7 @@ def ledger(folder: str) -> dict:
 
 def test_cheap_hypotheses_reach_their_verdicts_sharing_runs(harness_cli):
     ran = harness_cli("hypotheses", "run", "H-INTENSITY-SCALE", "H-GS2-CHANNEL-SUM", "H-REPORT-PROBE", "H-NORM-GAIN",
-                      "--out", "led")
+                      "--out", "led", "--sequential")
     assert ran.exit_code == 0, ran.output
     entries = {e["id"]: e for e in ledger("led")["hypotheses"]}
     assert {hid: (e["verdict"], e["agreement"]) for hid, e in entries.items()} == {
@@ -42,7 +42,7 @@ def test_the_documented_example_runs_as_written(harness_cli, tmp_path):
     assert len(code.splitlines()) < 40
     plugin = tmp_path / "my_hypothesis.py"
     plugin.write_text(code)
-    ran = harness_cli("hypotheses", "run", "H-MINE", "-p", str(plugin), "--out", "mine")
+    ran = harness_cli("hypotheses", "run", "H-MINE", "-p", str(plugin), "--out", "mine", "--sequential")
     assert ran.exit_code == 0, ran.output
     (entry,) = ledger("mine")["hypotheses"]
     assert (entry["verdict"], entry["agreement"]) == ("supported", "agrees"), entry["reason"]
@@ -71,7 +71,7 @@ def test_a_run_that_cannot_start_is_inconclusive_with_exit_1(harness_cli, regist
                                    predictions=(Prediction("N-9", "scale", "passes"),))]
 
     register_plugin(Typo(), "typo")
-    ran = harness_cli("hypotheses", "run", "H-TYPO", "--out", "typo")
+    ran = harness_cli("hypotheses", "run", "H-TYPO", "--out", "typo", "--sequential")
     assert ran.exit_code == 1
     (entry,) = ledger("typo")["hypotheses"]
     assert entry["verdict"] == "inconclusive" and entry["run_failed"] and "intensity_scal" in entry["reason"]
@@ -81,7 +81,7 @@ def test_hypothesis_runs_on_a_local_dask_cluster_reach_the_same_verdict(harness_
     code = re.search(r"```python\n(.*?)```", DOC.read_text(), re.S).group(1)
     plugin = tmp_path / "my_hypothesis.py"
     plugin.write_text(code)
-    ran = harness_cli("hypotheses", "run", "H-MINE", "-p", str(plugin), "--out", "on-dask", "--workers", "2")
+    ran = harness_cli("hypotheses", "run", "H-MINE", "-p", str(plugin), "--out", "on-dask")  # a LocalCluster by default
     assert ran.exit_code == 0, ran.output
     (entry,) = ledger("on-dask")["hypotheses"]
     assert (entry["verdict"], entry["agreement"]) == ("supported", "agrees"), entry["reason"]
