@@ -6,6 +6,7 @@ done, cached, error, progress, log lines) go back to the host through a queue.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import resource
@@ -15,7 +16,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from harness.context import Progress
 from harness.errors import StageContractError, StorageError, Terminated, storage_error
@@ -350,15 +351,25 @@ def _forget_unneeded(values: dict[str, Any], pipeline: Any, done: str, stages: t
         del values[name]
 
 
-def _capture_native_stderr(side_dir: Path) -> None:
-    """Send this process's file-descriptor-level stderr (TensorFlow's C++ log lines) to worker.log.
+@contextlib.contextmanager
+def native_stderr_to(side_dir: Path) -> Iterator[None]:
+    """Meanwhile, send this process's file-descriptor-level stderr (TensorFlow's C++ log lines) to
+    <side_dir>/worker.log, and put it back after (a Dask worker runs other tasks next).
 
     Everything the user needs arrives as events; the native noise stays available in the run folder.
     """
     side_dir.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
     handle = os.open(side_dir / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(handle, 2)
     os.close(handle)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def raise_on_sigterm() -> None:
@@ -374,16 +385,16 @@ def worker_main(job: SideJob, queue: Any) -> None:
     without the interpreter's teardown (unloading TensorFlow took seconds the host spent waiting to join)."""
     raise_on_sigterm()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    _capture_native_stderr(job.side_dir)
-    try:
-        run_reporting(job, queue.put)
-    finally:
-        queue.put({"type": "exit", "side": job.side})
-        queue.close()
-        queue.join_thread()  # every event is in the pipe; the files were written and renamed by then
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+    with native_stderr_to(job.side_dir):
+        try:
+            run_reporting(job, queue.put)
+        finally:
+            queue.put({"type": "exit", "side": job.side})
+            queue.close()
+            queue.join_thread()  # every event is in the pipe; the files were written and renamed by then
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
 
 
 def run_reporting(job: SideJob, emit: Emit) -> None:

@@ -29,7 +29,7 @@ from harness.session import Invocation, PreparedRun, finish, prepare
 from harness.store import atomic_write_bytes
 from harness.sweep.executors import RunDone, failed_run
 from harness.sweep.progress import TaskProgress
-from harness.worker import SideJob, run_reporting
+from harness.worker import SideJob, native_stderr_to, run_reporting
 
 RETRIES = 2
 """Extra attempts for a task that raised (a task whose worker died is rescheduled by Dask itself)."""
@@ -43,17 +43,20 @@ def side_task(job: SideJob, by_value: bool, label: str) -> dict[str, Any]:
     """The Dask task: run one side up to its last stage; return its events (and, by value, its files).
 
     Runs in a Dask worker process. By value, the side runs in a temporary folder without the stage cache
-    (this worker may not see the host's paths) and every file it wrote comes back as bytes.
+    (this worker may not see the host's paths) and every file it wrote comes back as bytes. TensorFlow's
+    native log lines go to the side's worker.log, as in a spawned worker, not to the user's terminal.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _announce(label)
     events: list[dict[str, Any]] = []
     if not by_value:
-        run_reporting(job, events.append)
+        with native_stderr_to(job.side_dir):
+            run_reporting(job, events.append)
         return {"events": events, "files": None}
     with tempfile.TemporaryDirectory(prefix="harness-sweep-") as tmp:
         local = replace(job, run_dir=tmp, cache_dir=None, use_cache=False)
-        run_reporting(local, events.append)
+        with native_stderr_to(local.side_dir):
+            run_reporting(local, events.append)
         files = {str(path.relative_to(local.side_dir)): path.read_bytes()
                  for path in sorted(local.side_dir.rglob("*")) if path.is_file()}
     return {"events": events, "files": files}

@@ -100,6 +100,8 @@ def test_dask_sweep_equals_the_sequential_one_even_when_a_worker_dies(harness_cl
     plain = sweep(harness_cli, sample_plugin, tmp_path / "dask", "--workers", "2")
     assert plain == table
     assert artifact_checksums(tmp_path / "dask") == checksums
+    # native log lines of each side-run go to its run folder, not to the user's terminal, as in a spawned worker
+    assert all((run / side / "worker.log").is_file() for run in (tmp_path / "dask" / "runs").iterdir() for side in "ab")
 
     marker = tmp_path / "killed-once"
     monkeypatch.setenv("HARNESS_TEST_KILL_MARKER", str(marker))

@@ -5,8 +5,8 @@ Keras on first use, so a stage that never builds a model never pays for the fram
 """
 from __future__ import annotations
 
-import hashlib
 import math
+import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -146,60 +146,63 @@ def seed_framework(seed: int, device: "DeviceHandle | None" = None) -> None:
     keras.utils.set_random_seed(int(seed))
 
 
-def initializer_seed(seed: int, layer: str) -> int:
-    """The kernel initialiser seed of one named layer: a hash of the build seed and the layer's name.
+def initializer_seeds(seed: int) -> random.Random:
+    """The source of the kernel initialisers' seeds: a private generator seeded with the build seed.
 
-    Explicit seeds make the initial weights a function of the run seed alone. Keras' default draws each
-    initialiser's seed from Python's global `random`, which another thread of the process may draw from
-    too: a Dask worker's event loop did, and the same run trained to other weights there.
+    Keras draws each default initialiser's seed as `random.randint(1, 10**9)` from Python's global
+    generator, which `keras.utils.set_random_seed` seeds; drawing them the same way from a private one
+    gives the same initial weights, and makes them a function of the seed alone: another thread of the
+    process (a Dask worker's event loop) drew from the global one, and the same run trained to other
+    weights there.
     """
-    digest = hashlib.sha256(f"{int(seed)}:{layer}".encode()).digest()
-    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+    return random.Random(int(seed))
 
 
-def _conv(filters: int, seed: int, name: str, activation: str | None = "relu") -> Any:
+def _conv(filters: int, seeds: random.Random, name: str, activation: str | None = "relu") -> Any:
     import keras
 
+    initializer = keras.initializers.GlorotUniform(seed=seeds.randint(1, int(1e9)))
     return keras.layers.Conv2D(filters, 3, padding="same", activation=activation, name=name,
-                               kernel_initializer=keras.initializers.GlorotUniform(seed=initializer_seed(seed, name)))
+                               kernel_initializer=initializer)
 
 
-def _encoder(x: Any, config: ModelConfig, seed: int) -> Any:
+def _encoder(x: Any, config: ModelConfig, seeds: random.Random) -> Any:
     """Three blocks of (Conv 3x3 + ReLU) x 2 then MaxPool 2x2, filters n_filters_scale*[32, 64, 128] (step 2)."""
     import keras
 
     for level, base in enumerate((32, 64, 128)):
         filters = config.n_filters_scale * base
-        x = _conv(filters, seed, f"enc{level}_conv_a")(x)
-        x = _conv(filters, seed, f"enc{level}_conv_b")(x)
+        x = _conv(filters, seeds, f"enc{level}_conv_a")(x)
+        x = _conv(filters, seeds, f"enc{level}_conv_b")(x)
         x = keras.layers.MaxPooling2D(2, name=f"enc{level}_pool")(x)
     return x
 
 
-def _up_block(x: Any, filters: int, prefix: str, seed: int) -> Any:
+def _up_block(x: Any, filters: int, prefix: str, seeds: random.Random) -> Any:
     """(Conv 3x3 + ReLU) x 2 then nearest UpSampling 2x (spec 3.10.1 step 3)."""
     import keras
 
-    x = _conv(filters, seed, f"{prefix}_conv_a")(x)
-    x = _conv(filters, seed, f"{prefix}_conv_b")(x)
+    x = _conv(filters, seeds, f"{prefix}_conv_a")(x)
+    x = _conv(filters, seeds, f"{prefix}_conv_b")(x)
     return keras.layers.UpSampling2D(2, name=f"{prefix}_up")(x)
 
 
-def _decoder(x: Any, config: ModelConfig, out_channels: int, activation: Any, prefix: str, seed: int) -> Any:
+def _decoder(x: Any, config: ModelConfig, out_channels: int, activation: Any, prefix: str,
+             seeds: random.Random) -> Any:
     """Decoder body (step 3) and head (step 4): x1 on all but the last 4 channels, x2 if probe.big."""
     import keras
 
     from pipelines.physics.model import layers
 
     for index, width in enumerate(config.decoder_widths):
-        x = _up_block(x, width, f"{prefix}_dec{index}", seed)
-    x1 = _conv(out_channels, seed, f"{prefix}_head", activation=None)(x[..., :-BIG_BRANCH_CHANNELS])
+        x = _up_block(x, width, f"{prefix}_dec{index}", seeds)
+    x1 = _conv(out_channels, seeds, f"{prefix}_head", activation=None)(x[..., :-BIG_BRANCH_CHANNELS])
     x1 = activation(x1)
     x1 = keras.layers.ZeroPadding2D(config.N // 4, name=f"{prefix}_padded")(x1)
     if not config.probe_big:
         return x1
-    x2 = _up_block(x[..., -BIG_BRANCH_CHANNELS:], config.n_filters_scale * 32, f"{prefix}_big", seed)
-    x2 = _conv(out_channels, seed, f"{prefix}_big_head", activation="swish")(x2)
+    x2 = _up_block(x[..., -BIG_BRANCH_CHANNELS:], config.n_filters_scale * 32, f"{prefix}_big", seeds)
+    x2 = _conv(out_channels, seeds, f"{prefix}_big_head", activation="swish")(x2)
     if config.border_mask_on_big:
         x2 = layers.BorderMask(name=f"{prefix}_big_border")(x2)
     return keras.layers.Add(name=f"{prefix}_out")([x1, x2])
@@ -216,9 +219,9 @@ def build_model(
 
     `probe` is P_model, (N, N) or (1, N, N, 1) complex; it becomes a non-trainable weight. With `seed`,
     the framework is seeded first (spec 9.2 rule 5); pass None when the caller has already seeded. Every
-    kernel's Glorot-uniform initialiser is seeded explicitly from `init_seed` (default `seed`, else 0: a
-    model whose weights are restored next) and its layer name. Raises ModelConfigError for an odd
-    padded_size before anything is imported or seeded.
+    kernel's Glorot-uniform initialiser is seeded explicitly, in construction order, from `init_seed`
+    (default `seed`, else 0: a model whose weights are restored next; see `initializer_seeds`). Raises
+    ModelConfigError for an odd padded_size before anything is imported or seeded.
     """
     check_padded_size(config)
     if seed is not None:
@@ -240,11 +243,11 @@ def build_model(
     log_scale = layers.LogScale(float(config.log_scale_init))
 
     scaled = layers.IntensityScaler(log_scale, name="intensity_scaler")(diffraction)
-    weights_seed = init_seed if init_seed is not None else (seed if seed is not None else 0)
-    code = _encoder(scaled, config, weights_seed)
+    seeds = initializer_seeds(init_seed if init_seed is not None else (seed if seed is not None else 0))
+    code = _encoder(scaled, config, seeds)
     amp_activation = keras.layers.Activation(config.amp_activation, name="amp_activation")
-    amplitude = _decoder(code, config, int(config.amp_head_channels), amp_activation, "amp", weights_seed)
-    phase = _decoder(code, config, c, layers.ScaledTanh(name="phase_activation"), "phase", weights_seed)
+    amplitude = _decoder(code, config, int(config.amp_head_channels), amp_activation, "amp", seeds)
+    phase = _decoder(code, config, c, layers.ScaledTanh(name="phase_activation"), "phase", seeds)
     obj = layers.CombineComplex(config.combine, name="object")([amplitude, phase])
 
     canvas = layers.ReassemblePatches(
