@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import io
 import json
 import os
 import platform
@@ -268,6 +269,23 @@ def _library_versions() -> dict[str, str]:
     return versions
 
 
+class _HashingSink(io.RawIOBase):
+    """A write-only stream that hashes the bytes it passes on to `handle`. It cannot seek, so zipfile writes
+    the archive front to back (sizes in data descriptors) and the digest is the file's: no read-back."""
+
+    def __init__(self, handle: Any):
+        super().__init__()
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.digest.update(data)
+        return self.handle.write(data)
+
+
 class StageFiles:
     """The two files of one stage in one folder: `<stage>.npz` and `<stage>.json`."""
 
@@ -313,11 +331,12 @@ class StageFiles:
             tmp = temporary_name(self.npz)
             try:
                 with open(tmp, "wb") as handle:
-                    np.savez(handle, **arrays)
+                    sink = _HashingSink(handle)
+                    np.savez(sink, **arrays)
                 os.replace(tmp, self.npz)
             finally:
                 tmp.unlink(missing_ok=True)
-            record["npz_sha256"] = file_sha256(self.npz)
+            record["npz_sha256"] = sink.digest.hexdigest()
         else:
             self.npz.unlink(missing_ok=True)
             record["npz_sha256"] = None
