@@ -35,6 +35,9 @@ SCENARIO_PROBE_CHECKS = ("N-2",)
 """Checks of the scenario's built-in probe numbers (spec 3.2.4), which a file's probe need not match."""
 SCENARIO_SCAN_CHECKS = ("O-4@scan",)
 """Checks of the scenario's scan (spec 3.4: a region lattice or a uniform draw), which a file's positions need not follow."""
+SIMULATION_LAW_CHECKS = ("N-6t",)
+"""Checks of what a simulation makes of the dose (the test set's budget follows E_test/E_train, spec 3.5.2), which a
+file's measured counts need not follow."""
 
 
 def data_pipeline_name(base: str) -> str:
@@ -82,6 +85,8 @@ def not_applicable(dataset: Dataset) -> dict[str, str]:
     out.update({check: f"the probe comes from {dataset.name}, not the scenario" for check in SCENARIO_PROBE_CHECKS})
     out.update({check: f"the positions come from {dataset.name}, not the scenario's scan"
                 for check in SCENARIO_SCAN_CHECKS})
+    out.update({check: f"the counts of {dataset.name} are measured, not simulated from the dose"
+                for check in SIMULATION_LAW_CHECKS})
     return out
 
 

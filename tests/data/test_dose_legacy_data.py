@@ -78,6 +78,8 @@ def test_both_pipelines_read_the_same_patterns_in_their_own_conventions(harness_
     assert found[("a", "O-2")]["known_break"] == "known break of dose_legacy@data grouping=nongrid_legacy"
     assert found[("a", "O-4@scan")]["explanation"] == ("not applicable: the positions come from lines.npz, "
                                                         "not the scenario's scan")
+    assert found[("a", "N-6t")]["explanation"] == ("not applicable: the counts of lines.npz are measured, "
+                                                    "not simulated from the dose")
     assert stored("d", "a", "normalize", "gain.train")["gain.train"] == 1.0  # the legacy identity
 
 
