@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from pipelines.physics.model.build import ModelConfig, PinnModels, build_model
+from harness.store import array_sha256
+from pipelines.physics.model.build import ModelConfig, PinnModels, build_model, seed_framework
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from harness.device import DeviceHandle
@@ -26,12 +27,10 @@ _LIVE: dict[str, PinnModels] = {}
 
 
 def fingerprint(config: ModelConfig, probe: np.ndarray, weights: Sequence[np.ndarray]) -> str:
-    """SHA-256 of the configuration, the model probe and every weight (dtype, shape, bytes)."""
+    """SHA-256 of the configuration and of the store's checksum of the model probe and of every weight."""
     digest = hashlib.sha256(json.dumps(asdict(config), sort_keys=True, default=str).encode())
-    for array in (np.asarray(probe), *weights):
-        array = np.ascontiguousarray(array)
-        digest.update(f"{array.dtype.str}{array.shape}".encode())
-        digest.update(memoryview(array.reshape(-1).view(np.uint8)))
+    for array in (probe, *weights):
+        digest.update(array_sha256(np.asarray(array)).encode())
     return digest.hexdigest()
 
 
@@ -49,8 +48,7 @@ def models_for(config: ModelConfig, probe: np.ndarray, weights: Sequence[np.ndar
     The framework is seeded either way, so the process's random state after this call does not depend on
     whether a model was found.
     """
-    from pipelines.physics.model.build import seed_framework
-    from pipelines.physics.model.training import restore_weights
+    from pipelines.physics.model.training import restore_weights  # imports TensorFlow
 
     key = fingerprint(config, probe, weights)
     models = _LIVE.get(key)
